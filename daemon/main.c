@@ -1,0 +1,2 @@
+/* placeholder: replaced by the core */
+int main(void) { return 0; }

@@ -1,0 +1,1 @@
+# lib/sip2: nothing yet

@@ -1,0 +1,1 @@
+# plugins/jsonl: nothing yet

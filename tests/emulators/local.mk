@@ -1,0 +1,1 @@
+# tests/emulators: nothing yet
