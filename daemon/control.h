@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The control socket: how circctl (and a self-check kiosk UI) talk to circd.
+ *
+ * Transport: AF_UNIX stream socket at <runtime_directory>/control.sock, mode
+ * 0660, group = control.group from the config (when given).  Protocol: one
+ * JSON object per line each way.  A request is {"cmd": "<name>", ...args};
+ * the answer is {"ok": true, ...} or {"ok": false, "error": "<reason>"}.  A
+ * client may send several requests on one connection; answers come in order.
+ * Requests over 64 KiB, or that are not a JSON object with a string "cmd",
+ * get an error answer and the connection is closed.
+ *
+ * The server runs on the core's sd-event loop, never blocks, and serves many
+ * clients at once.  Handlers run on the main thread and answer synchronously.
+ */
+#ifndef CIRCD_CONTROL_H
+#define CIRCD_CONTROL_H
+
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+#include <sys/types.h>
+
+struct control;
+
+/* Fill *reply (a JSON object; "ok": true is added when missing) and return
+ * 0, or return a negative errno and optionally set *error to a malloc'd
+ * message that becomes the "error" field. */
+typedef int (*control_handler_fn)(void *userdata, struct json_object *request,
+				  struct json_object **reply, char **error);
+
+/* Bind (replacing a stale socket file), chmod 0660, chgrp to group when
+ * group_name is non-NULL (a missing group is an error), listen, attach to e.
+ * Returns 0 or a negative errno with *error set to a message naming the path. */
+int control_new(struct control **out, sd_event *e, const char *socket_path,
+		const char *group_name, char **error);
+int control_add_command(struct control *ctl, const char *cmd, control_handler_fn fn,
+			void *userdata);
+/* Closes every client, removes the socket file. */
+void control_free(struct control *ctl);
+
+#endif
