@@ -38,7 +38,6 @@
 
 #define DEFAULT_RETENTION_USEC (30ULL * 86400ULL * USEC_PER_SEC)
 #define DEFAULT_BACKLOG_SOFT_LIMIT 5000
-#define NAME_MAX_LEN 64
 
 /* ---- error list ---- */
 
@@ -118,14 +117,14 @@ void config_options_free(struct config_options *opts)
 	opts->n = 0;
 }
 
-static void strv_free(char **v, size_t n)
+void strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
 }
 
-static void device_free(struct config_device *d)
+void config_device_free(struct config_device *d)
 {
 	free(d->name);
 	free(d->plugin);
@@ -133,7 +132,7 @@ static void device_free(struct config_device *d)
 	config_options_free(&d->options);
 }
 
-static void station_free(struct config_station *s)
+void config_station_free(struct config_station *s)
 {
 	free(s->name);
 	free(s->role);
@@ -155,13 +154,13 @@ void config_free(struct circd_config *cfg)
 	free(cfg->plugin_directory);
 	free(cfg->control_group);
 	for (size_t i = 0; i < cfg->n_devices; i++)
-		device_free(&cfg->devices[i]);
+		config_device_free(&cfg->devices[i]);
 	free(cfg->devices);
 	for (size_t i = 0; i < cfg->n_stations; i++)
-		station_free(&cfg->stations[i]);
+		config_station_free(&cfg->stations[i]);
 	free(cfg->stations);
 	for (size_t i = 0; i < cfg->n_upstreams; i++)
-		device_free(&cfg->upstreams[i]);
+		config_device_free(&cfg->upstreams[i]);
 	free(cfg->upstreams);
 	free(cfg);
 }
@@ -173,50 +172,106 @@ static void config_freep(struct circd_config **p)
 
 /* ---- the walk ---- */
 
-struct loader {
-	struct config_errors *errs;
-	const char *path;	 /* the main file: used when libconfig knows no better */
-	const char *include_dir; /* what libconfig prefixes to @include names, or NULL */
-	size_t n_errors;	 /* added by this load */
-	/* Names of entries that had errors: references to them are not
-	 * reported again as "unknown". */
-	char **bad_devices, **bad_upstreams;
-	size_t n_bad_devices, n_bad_upstreams;
-	/* The list itself was malformed: every reference would look unknown. */
-	bool devices_broken, upstreams_broken;
-};
-
 /* The file a setting was read from, as a path the administrator can open:
  * libconfig 1.5 records an @include'd file by the name written in the
  * directive, though it opened include_dir/name. */
-static char *setting_file(const struct loader *l, const config_setting_t *s)
+static char *display_file(const struct loader *l, const char *f)
 {
-	const char *f = s ? config_setting_source_file(s) : NULL;
 	if (!f || strcmp(f, l->path) == 0)
 		return xstrdup(l->path);
-	if (l->include_dir)
+	if (l->include_dir && f[0] != '/')
 		return xasprintf("%s/%s", l->include_dir, f);
 	return xstrdup(f);
 }
 
-static int setting_line(const config_setting_t *s)
+char *setting_file(const struct loader *l, const config_setting_t *s)
+{
+	return display_file(l, s ? config_setting_source_file(s) : NULL);
+}
+
+int setting_line(const config_setting_t *s)
 {
 	return s ? (int)config_setting_source_line(s) : 0;
 }
 
-static void error_at(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void error_at(struct loader *l, const config_setting_t *s, const char *fmt, ...)
+static void load_errorv(struct loader *l, const char *file, int line, const char *fmt,
+			va_list ap) __attribute__((format(printf, 4, 0)));
+static void load_errorv(struct loader *l, const char *file, int line, const char *fmt,
+			va_list ap)
+{
+	char *reason = NULL;
+	if (vasprintf(&reason, fmt, ap) < 0)
+		abort();
+	l->errors = xrealloc(l->errors, (l->n_errors + 1) * sizeof(*l->errors));
+	l->errors[l->n_errors] = (struct load_error){
+		.file = xstrdup(file ? file : l->path),
+		.line = line,
+		.seq = l->n_errors,
+		.reason = reason,
+	};
+	l->n_errors++;
+}
+
+void load_error(struct loader *l, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	load_errorv(l, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void error_at(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 {
 	_cleanup_free_ char *file = setting_file(l, s);
 	va_list ap;
 	va_start(ap, fmt);
-	config_errors_addv(l->errs, file, setting_line(s), fmt, ap);
+	load_errorv(l, file, setting_line(s), fmt, ap);
 	va_end(ap);
-	l->n_errors++;
 }
 
-static const char *type_name(int type)
+/* By file, then line, then the order found. */
+static int load_error_cmp(const void *pa, const void *pb)
+{
+	const struct load_error *a = pa, *b = pb;
+	int c = strcmp(a->file, b->file);
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void loader_report(struct loader *l, struct config_errors *errs)
+{
+	/* The main file first, each file by line: the order an administrator
+	 * reads the file in. */
+	size_t main_n = 0;
+	for (size_t i = 0; i < l->n_errors; i++)
+		if (strcmp(l->errors[i].file, l->path) == 0) {
+			struct load_error t = l->errors[main_n];
+			l->errors[main_n++] = l->errors[i];
+			l->errors[i] = t;
+		}
+	qsort(l->errors, main_n, sizeof(*l->errors), load_error_cmp);
+	qsort(l->errors + main_n, l->n_errors - main_n, sizeof(*l->errors), load_error_cmp);
+	for (size_t i = 0; i < l->n_errors; i++)
+		config_errors_add(errs, l->errors[i].file, l->errors[i].line, "%s",
+				  l->errors[i].reason);
+}
+
+static void loader_done(struct loader *l)
+{
+	for (size_t i = 0; i < l->n_errors; i++) {
+		free(l->errors[i].file);
+		free(l->errors[i].reason);
+	}
+	free(l->errors);
+	seen_names_free(&l->devices);
+	seen_names_free(&l->upstreams);
+	seen_names_free(&l->stations);
+}
+
+const char *setting_type_name(int type)
 {
 	switch (type) {
 	case CONFIG_TYPE_GROUP:
@@ -245,10 +300,10 @@ static bool is_int(const config_setting_t *s)
 	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
 }
 
-static bool name_valid(const char *s)
+bool config_name_valid(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > NAME_MAX_LEN)
+	if (n == 0 || n > CONFIG_NAME_MAX_LEN)
 		return false;
 	for (const char *p = s; *p; p++) {
 		char c = *p;
@@ -265,7 +320,7 @@ static int get_string(struct loader *l, const config_setting_t *s, const char *w
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		error_at(l, s, "%s: expected a string, got %s", what,
-			 type_name(config_setting_type(s)));
+			 setting_type_name(config_setting_type(s)));
 		return -EINVAL;
 	}
 	const char *v = config_setting_get_string(s);
@@ -278,17 +333,17 @@ static int get_string(struct loader *l, const config_setting_t *s, const char *w
 	return 0;
 }
 
-static int get_name(struct loader *l, const config_setting_t *s, const char *what, char **out)
+int get_name(struct loader *l, const config_setting_t *s, const char *what, char **out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		error_at(l, s, "%s: expected a string, got %s", what,
-			 type_name(config_setting_type(s)));
+			 setting_type_name(config_setting_type(s)));
 		return -EINVAL;
 	}
 	const char *v = config_setting_get_string(s);
-	if (!v || !name_valid(v)) {
+	if (!v || !config_name_valid(v)) {
 		error_at(l, s, "%s: '%s' is not a valid name (1 to %d of A-Z a-z 0-9 _ . -)", what,
-			 v ? v : "", NAME_MAX_LEN);
+			 v ? v : "", CONFIG_NAME_MAX_LEN);
 		return -EINVAL;
 	}
 	*out = xstrdup(v);
@@ -300,7 +355,7 @@ static int get_int_range(struct loader *l, const config_setting_t *s, const char
 {
 	if (!is_int(s)) {
 		error_at(l, s, "%s: expected an integer, got %s", what,
-			 type_name(config_setting_type(s)));
+			 setting_type_name(config_setting_type(s)));
 		return -EINVAL;
 	}
 	int64_t v = config_setting_get_int64(s);
@@ -352,12 +407,22 @@ static void check_keys(struct loader *l, const config_setting_t *group, const ch
 	}
 }
 
+/* devices = ( {...}, ... ): a list of groups, nothing else. */
+bool expect_list_of_groups(struct loader *l, const config_setting_t *s, const char *what)
+{
+	if (config_setting_is_list(s))
+		return true;
+	error_at(l, s, "%s: expected a list of groups ( { name = ...; ... }, ... ), got %s", what,
+		 setting_type_name(config_setting_type(s)));
+	return false;
+}
+
 static bool expect_group(struct loader *l, const config_setting_t *s, const char *what)
 {
 	if (config_setting_is_group(s))
 		return true;
 	error_at(l, s, "%s: expected a group { ... }, got %s", what,
-		 type_name(config_setting_type(s)));
+		 setting_type_name(config_setting_type(s)));
 	return false;
 }
 
@@ -382,7 +447,7 @@ static void parse_security(struct loader *l, const config_setting_t *g, struct c
 			cfg->security.eas = config_setting_get_bool(s);
 		else
 			error_at(l, s, "security.eas: expected a boolean (true/false), got %s",
-				 type_name(config_setting_type(s)));
+				 setting_type_name(config_setting_type(s)));
 	}
 }
 
@@ -431,7 +496,7 @@ static void parse_journal(struct loader *l, const config_setting_t *g, struct ci
 			error_at(l, s,
 				 "journal.retention: expected a duration string (\"30d\") or an "
 				 "integer number of seconds, got %s",
-				 type_name(config_setting_type(s)));
+				 setting_type_name(config_setting_type(s)));
 		}
 	}
 	int64_t v;
@@ -451,339 +516,6 @@ static void parse_control(struct loader *l, const config_setting_t *g, struct ci
 		(void)get_string(l, s, "control.group", false, &cfg->control_group);
 }
 
-/* ---- devices, upstreams, stations ---- */
-
-/* A plugin or role option: kept raw, typed as the file wrote it. */
-static void add_option(struct loader *l, const config_setting_t *s, const char *owner,
-		       struct config_options *opts)
-{
-	struct config_value v = { 0 };
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_STRING:
-		v.type = CIRCD_OPT_STRING;
-		v.s = xstrdup(config_setting_get_string(s));
-		break;
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		v.type = CIRCD_OPT_INT;
-		v.i = config_setting_get_int64(s);
-		break;
-	case CONFIG_TYPE_FLOAT:
-		v.type = CIRCD_OPT_FLOAT;
-		v.f = config_setting_get_float(s);
-		break;
-	case CONFIG_TYPE_BOOL:
-		v.type = CIRCD_OPT_BOOL;
-		v.b = config_setting_get_bool(s);
-		break;
-	default:
-		error_at(l, s,
-			 "%s: option '%s' must be a single value (string, number or boolean), "
-			 "not %s",
-			 owner, config_setting_name(s), type_name(config_setting_type(s)));
-		return;
-	}
-	v.key = xstrdup(config_setting_name(s));
-	v.line = setting_line(s);
-	v.file = setting_file(l, s);
-	opts->v = xrealloc(opts->v, (opts->n + 1) * sizeof(*opts->v));
-	opts->v[opts->n++] = v;
-}
-
-/* Label for messages about the idx-th entry of a list: "device 'drop1'", or
- * "device #2" while it has no valid name. */
-static char *item_label(const char *kind, const char *name, int idx)
-{
-	return name ? xasprintf("%s '%s'", kind, name) : xasprintf("%s #%d", kind, idx + 1);
-}
-
-/* The name member of a list entry: required, valid. */
-static char *entry_name(struct loader *l, const config_setting_t *g, const char *kind, int idx)
-{
-	const config_setting_t *s = config_setting_get_member(g, "name");
-	char *name = NULL;
-	if (!s) {
-		error_at(l, g, "%s #%d: missing required setting 'name'", kind, idx + 1);
-		return NULL;
-	}
-	_cleanup_free_ char *what = xasprintf("%s #%d: name", kind, idx + 1);
-	(void)get_name(l, s, what, &name);
-	return name;
-}
-
-/* devices and upstreams: { name = ...; plugin = ...; <plugin options> } */
-static int parse_instance(struct loader *l, const config_setting_t *g, const char *kind, int idx,
-			  struct config_device *out)
-{
-	size_t before = l->n_errors;
-	_cleanup_free_ char *name = entry_name(l, g, kind, idx);
-	_cleanup_free_ char *label = item_label(kind, name, idx);
-	_cleanup_free_ char *plugin = NULL;
-
-	const config_setting_t *s = config_setting_get_member(g, "plugin");
-	if (!s) {
-		error_at(l, g, "%s: missing required setting 'plugin'", label);
-	} else {
-		_cleanup_free_ char *what = xasprintf("%s: plugin", label);
-		(void)get_name(l, s, what, &plugin);
-	}
-
-	struct config_options opts = { 0 };
-	int n = config_setting_length(g);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *key = config_setting_name(m);
-		if (!key || strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0)
-			continue;
-		add_option(l, m, label, &opts);
-	}
-	if (l->n_errors != before) {
-		config_options_free(&opts);
-		return -EINVAL;
-	}
-	*out = (struct config_device){
-		.name = TAKE_PTR(name),
-		.plugin = TAKE_PTR(plugin),
-		.options = opts,
-		.line = setting_line(g),
-		.file = setting_file(l, g),
-	};
-	return 0;
-}
-
-/* A station's devices or upstreams: an array or list of names. */
-static int parse_name_list(struct loader *l, const config_setting_t *s, const char *what,
-			   char ***out, size_t *n_out)
-{
-	int t = config_setting_type(s);
-	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-		error_at(l, s, "%s: expected an array of names [ \"a\", \"b\" ], got %s", what,
-			 type_name(t));
-		return -EINVAL;
-	}
-	int n = config_setting_length(s);
-	char **v = xcalloc((size_t)n + 1, sizeof(*v));
-	size_t k = 0;
-	int r = 0;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char *name = NULL;
-		if (get_name(l, e, what, &name) < 0) {
-			r = -EINVAL;
-			continue;
-		}
-		v[k++] = name;
-	}
-	if (r < 0) {
-		strv_free(v, k);
-		return r;
-	}
-	*out = v;
-	*n_out = k;
-	return 0;
-}
-
-static int parse_station(struct loader *l, const config_setting_t *g, int idx,
-			 struct config_station *out)
-{
-	size_t before = l->n_errors;
-	_cleanup_free_ char *name = entry_name(l, g, "station", idx);
-	_cleanup_free_ char *label = item_label("station", name, idx);
-	_cleanup_free_ char *role = NULL;
-	struct config_station st = { 0 };
-
-	const config_setting_t *s = config_setting_get_member(g, "role");
-	if (!s) {
-		error_at(l, g, "%s: missing required setting 'role'", label);
-	} else {
-		_cleanup_free_ char *what = xasprintf("%s: role", label);
-		(void)get_name(l, s, what, &role);
-	}
-	if ((s = config_setting_get_member(g, "devices"))) {
-		_cleanup_free_ char *what = xasprintf("%s: devices", label);
-		(void)parse_name_list(l, s, what, &st.devices, &st.n_devices);
-	}
-	if ((s = config_setting_get_member(g, "upstreams"))) {
-		_cleanup_free_ char *what = xasprintf("%s: upstreams", label);
-		if (parse_name_list(l, s, what, &st.upstreams, &st.n_upstreams) == 0)
-			st.upstreams_given = true;
-	}
-	int n = config_setting_length(g);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *key = config_setting_name(m);
-		if (!key || strcmp(key, "name") == 0 || strcmp(key, "role") == 0 ||
-		    strcmp(key, "devices") == 0 || strcmp(key, "upstreams") == 0)
-			continue;
-		add_option(l, m, label, &st.options);
-	}
-	if (l->n_errors != before) {
-		station_free(&st);
-		return -EINVAL;
-	}
-	st.name = TAKE_PTR(name);
-	st.role = TAKE_PTR(role);
-	st.line = setting_line(g);
-	st.file = setting_file(l, g);
-	*out = st;
-	return 0;
-}
-
-/* devices = ( {...}, ... ): a list of groups, nothing else. */
-static bool expect_list_of_groups(struct loader *l, const config_setting_t *s, const char *what)
-{
-	if (config_setting_is_list(s))
-		return true;
-	error_at(l, s, "%s: expected a list of groups ( { name = ...; ... }, ... ), got %s", what,
-		 type_name(config_setting_type(s)));
-	return false;
-}
-
-static const struct config_device *find_instance(const struct config_device *v, size_t n,
-						 const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
-}
-
-static void remember_bad_name(const config_setting_t *g, char ***names, size_t *n)
-{
-	const char *name = NULL;
-	if (!config_setting_lookup_string(g, "name", &name) || !name_valid(name))
-		return;
-	*names = xrealloc(*names, (*n + 1) * sizeof(**names));
-	(*names)[(*n)++] = xstrdup(name);
-}
-
-static bool strv_contains(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
-static void parse_instances(struct loader *l, const config_setting_t *list, const char *kind,
-			    struct config_device **out, size_t *n_out, char ***bad, size_t *n_bad)
-{
-	int n = config_setting_length(list);
-	struct config_device *v = xcalloc((size_t)n + 1, sizeof(*v));
-	size_t k = 0;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		if (!config_setting_is_group(g)) {
-			error_at(l, g, "%s #%d: expected a group { name = ...; plugin = ...; }, got %s",
-				 kind, i + 1, type_name(config_setting_type(g)));
-			continue;
-		}
-		struct config_device d;
-		if (parse_instance(l, g, kind, i, &d) < 0) {
-			remember_bad_name(g, bad, n_bad);
-			continue;
-		}
-		const struct config_device *first = find_instance(v, k, d.name);
-		if (first) {
-			error_at(l, g, "duplicate %s name '%s' (first defined at line %d)", kind,
-				 d.name, first->line);
-			device_free(&d);
-			continue;
-		}
-		v[k++] = d;
-	}
-	*out = v;
-	*n_out = k;
-}
-
-static void parse_stations(struct loader *l, const config_setting_t *list,
-			   struct circd_config *cfg)
-{
-	int n = config_setting_length(list);
-	cfg->stations = xcalloc((size_t)n + 1, sizeof(*cfg->stations));
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		if (!config_setting_is_group(g)) {
-			error_at(l, g, "station #%d: expected a group { name = ...; role = ...; }, got %s",
-				 i + 1, type_name(config_setting_type(g)));
-			continue;
-		}
-		struct config_station st;
-		if (parse_station(l, g, i, &st) < 0)
-			continue;
-		const struct config_station *first = NULL;
-		for (size_t j = 0; j < cfg->n_stations && !first; j++)
-			if (strcmp(cfg->stations[j].name, st.name) == 0)
-				first = &cfg->stations[j];
-		if (first) {
-			error_at(l, g, "duplicate station name '%s' (first defined at line %d)",
-				 st.name, first->line);
-			station_free(&st);
-			continue;
-		}
-		cfg->stations[cfg->n_stations++] = st;
-	}
-}
-
-/* Station references: every device and upstream exists, a device belongs to
- * one station at most (two stations driving one reader would each act on the
- * same tag), no name twice in one list. */
-static void check_references(struct loader *l, struct circd_config *cfg)
-{
-	_cleanup_free_ const struct config_station **owner =
-		xcalloc(cfg->n_devices + 1, sizeof(*owner));
-	for (size_t i = 0; i < cfg->n_stations; i++) {
-		const struct config_station *st = &cfg->stations[i];
-		const char *file = st->file ? st->file : l->path;
-		for (size_t j = 0; j < st->n_devices; j++) {
-			const char *dn = st->devices[j];
-			const struct config_device *d = find_instance(cfg->devices, cfg->n_devices, dn);
-			if (!d && (l->devices_broken ||
-				   strv_contains(l->bad_devices, l->n_bad_devices, dn)))
-				continue; /* its own errors are reported already */
-			if (!d) {
-				config_errors_add(l->errs, file, st->line,
-						  "station '%s': unknown device '%s'", st->name, dn);
-				l->n_errors++;
-				continue;
-			}
-			size_t di = (size_t)(d - cfg->devices);
-			if (owner[di] == st) {
-				config_errors_add(l->errs, file, st->line,
-						  "station '%s': device '%s' listed twice", st->name,
-						  dn);
-				l->n_errors++;
-			} else if (owner[di]) {
-				config_errors_add(l->errs, file, st->line,
-						  "station '%s': device '%s' is already used by "
-						  "station '%s' (line %d)",
-						  st->name, dn, owner[di]->name, owner[di]->line);
-				l->n_errors++;
-			} else {
-				owner[di] = st;
-			}
-		}
-		for (size_t j = 0; j < st->n_upstreams; j++) {
-			const char *un = st->upstreams[j];
-			if (!find_instance(cfg->upstreams, cfg->n_upstreams, un) &&
-			    !l->upstreams_broken &&
-			    !strv_contains(l->bad_upstreams, l->n_bad_upstreams, un)) {
-				config_errors_add(l->errs, file, st->line,
-						  "station '%s': unknown upstream '%s'", st->name, un);
-				l->n_errors++;
-			}
-			for (size_t k = 0; k < j; k++)
-				if (strcmp(st->upstreams[k], un) == 0) {
-					config_errors_add(l->errs, file, st->line,
-							  "station '%s': upstream '%s' listed twice",
-							  st->name, un);
-					l->n_errors++;
-					break;
-				}
-		}
-	}
-}
-
 static void parse_root(struct loader *l, const config_setting_t *root, struct circd_config *cfg)
 {
 	static const char *const known[] = {
@@ -795,10 +527,9 @@ static void parse_root(struct loader *l, const config_setting_t *root, struct ci
 
 	const config_setting_t *s;
 	/* Not at any line; line 1 keeps the FILE:LINE form editors jump to. */
-	if (!(s = config_setting_get_member(root, "site"))) {
-		config_errors_add(l->errs, l->path, 1, "missing required setting 'site'");
-		l->n_errors++;
-	} else
+	if (!(s = config_setting_get_member(root, "site")))
+		load_error(l, l->path, 1, "missing required setting 'site'");
+	else
 		(void)get_string(l, s, "site", false, &cfg->site);
 	if ((s = config_setting_get_member(root, "isil")))
 		(void)get_string(l, s, "isil", false, &cfg->isil);
@@ -827,16 +558,11 @@ static void parse_root(struct loader *l, const config_setting_t *root, struct ci
 		parse_journal(l, s, cfg);
 	if ((s = config_setting_get_member(root, "control")))
 		parse_control(l, s, cfg);
-	if ((s = config_setting_get_member(root, "devices")) &&
-	    !(l->devices_broken = !expect_list_of_groups(l, s, "devices")))
-		parse_instances(l, s, "device", &cfg->devices, &cfg->n_devices, &l->bad_devices,
-				&l->n_bad_devices);
-	if ((s = config_setting_get_member(root, "upstreams")) &&
-	    !(l->upstreams_broken = !expect_list_of_groups(l, s, "upstreams")))
-		parse_instances(l, s, "upstream", &cfg->upstreams, &cfg->n_upstreams,
-				&l->bad_upstreams, &l->n_bad_upstreams);
-	if ((s = config_setting_get_member(root, "stations")) &&
-	    expect_list_of_groups(l, s, "stations"))
+	if ((s = config_setting_get_member(root, "devices")))
+		parse_devices(l, s, cfg);
+	if ((s = config_setting_get_member(root, "upstreams")))
+		parse_upstreams(l, s, cfg);
+	if ((s = config_setting_get_member(root, "stations")))
 		parse_stations(l, s, cfg);
 	check_references(l, cfg);
 }
@@ -903,22 +629,17 @@ int config_load(const char *path, struct circd_config **out, struct config_error
 			*slash = '\0';
 		config_set_include_dir(lc, dir);
 	}
-	struct loader l = { .errs = errs, .path = path, .include_dir = slash ? dir : NULL };
+	_cleanup_(loader_done) struct loader l = { .path = path,
+						   .include_dir = slash ? dir : NULL };
 
 	if (!config_read_file(lc, path)) {
-		_cleanup_free_ char *file = NULL;
-		const char *efile = config_error_file(lc);
-		if (efile && strcmp(efile, path) != 0 && l.include_dir)
-			file = xasprintf("%s/%s", l.include_dir, efile); /* as setting_file() */
-		else if (efile)
-			file = xstrdup(efile);
+		_cleanup_free_ char *file = display_file(&l, config_error_file(lc));
+		const char *text = config_error_text(lc);
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
-			config_errors_add(errs, file ? file : path, 0, "cannot read: %s",
-					  config_error_text(lc) ? config_error_text(lc) : "I/O error");
+			config_errors_add(errs, file, 0, "cannot read: %s", text ? text : "I/O error");
 		else
-			config_errors_add(errs, file ? file : path, config_error_line(lc), "%s",
-					  config_error_text(lc) ? config_error_text(lc)
-								: "syntax error");
+			config_errors_add(errs, file, config_error_line(lc), "%s",
+					  text ? text : "syntax error");
 		return -EINVAL;
 	}
 
@@ -926,10 +647,10 @@ int config_load(const char *path, struct circd_config **out, struct config_error
 	cfg->file = xstrdup(path);
 	set_defaults(cfg);
 	parse_root(&l, config_root_setting(lc), cfg);
-	strv_free(l.bad_devices, l.n_bad_devices);
-	strv_free(l.bad_upstreams, l.n_bad_upstreams);
-	if (l.n_errors > 0)
+	if (l.n_errors > 0) {
+		loader_report(&l, errs);
 		return -EINVAL;
+	}
 	fill_default_dirs(cfg);
 	*out = TAKE_PTR(cfg);
 	return 0;

@@ -34,9 +34,9 @@ struct checker {
 	size_t n_errors;
 };
 
-static void error_at(struct checker *c, const char *file, int line, const char *fmt, ...)
+static void check_error(struct checker *c, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void error_at(struct checker *c, const char *file, int line, const char *fmt, ...)
+static void check_error(struct checker *c, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -107,12 +107,12 @@ static int check_value(struct checker *c, const char *file, const char *label,
 		       const struct circd_option *decl, const struct config_value *v)
 {
 	if (!value_fits(decl->type, v->type)) {
-		error_at(c, file, v->line, "%s: option '%s' expects %s, got %s", label, decl->key,
+		check_error(c, file, v->line, "%s: option '%s' expects %s, got %s", label, decl->key,
 			 type_word(decl->type), type_word(v->type));
 		return -EINVAL;
 	}
 	if (decl->type == CIRCD_OPT_INT && !int_in_range(decl, v->i)) {
-		error_at(c, file, v->line,
+		check_error(c, file, v->line,
 			 "%s: option '%s' = %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
 			 label, decl->key, v->i, decl->min, decl->max);
 		return -EINVAL;
@@ -131,7 +131,7 @@ static void check_values(struct checker *c, const struct circd_option *schema,
 		const struct circd_option *decl = schema_find(schema, v->key);
 		if (!decl) {
 			_cleanup_free_ char *keys = schema_keys(schema);
-			error_at(c, vfile, v->line, "%s: unknown option '%s' for %s (known: %s)", label,
+			check_error(c, vfile, v->line, "%s: unknown option '%s' for %s (known: %s)", label,
 				 v->key, owner, keys);
 			continue;
 		}
@@ -139,7 +139,7 @@ static void check_values(struct checker *c, const struct circd_option *schema,
 	}
 	for (const struct circd_option *o = schema; o && o->key; o++)
 		if ((o->flags & CIRCD_OPT_REQUIRED) && !given_find(opts, o->key))
-			error_at(c, file, line, "%s: required option '%s' for %s is missing", label,
+			check_error(c, file, line, "%s: required option '%s' for %s is missing", label,
 				 o->key, owner);
 }
 
@@ -155,20 +155,20 @@ static void check_instance(struct checker *c, const struct config_device *d,
 	/* A loaded plugin always has kinds; NULL with kinds is a plugin that
 	 * declares no options. */
 	if (!schema && kinds == 0) {
-		error_at(c, file, d->line, "%s '%s': plugin '%s' could not be loaded: %s", kind,
+		check_error(c, file, d->line, "%s '%s': plugin '%s' could not be loaded: %s", kind,
 			 d->name, d->plugin, why ? why : "no such plugin");
 		return;
 	}
 	if (!schema)
 		schema = empty_schema;
 	if (upstream && !(kinds & CIRCD_KIND_UPSTREAM)) {
-		error_at(c, file, d->line,
+		check_error(c, file, d->line,
 			 "upstream '%s': plugin '%s' is not an upstream plugin (it drives devices)",
 			 d->name, d->plugin);
 		return;
 	}
 	if (!upstream && !(kinds & DEVICE_KINDS)) {
-		error_at(c, file, d->line,
+		check_error(c, file, d->line,
 			 "device '%s': plugin '%s' is not a device plugin (it is an upstream; "
 			 "list it under upstreams)",
 			 d->name, d->plugin);
@@ -185,7 +185,7 @@ static void check_station(struct checker *c, const struct config_station *st,
 	const char *file = st->file ? st->file : main_file;
 	const struct circd_option *schema = src->role(src->userdata, st->role);
 	if (!schema) {
-		error_at(c, file, st->line, "station '%s': unknown role '%s'", st->name, st->role);
+		check_error(c, file, st->line, "station '%s': unknown role '%s'", st->name, st->role);
 		return;
 	}
 	_cleanup_free_ char *label = xasprintf("station '%s'", st->name);
@@ -341,7 +341,7 @@ int options_resolve(const struct circd_option *schema, const struct config_optio
 		const struct config_value *v = &given->v[i];
 		if (!v->key || !schema_find(schema, v->key)) {
 			_cleanup_free_ char *keys = schema_keys(schema);
-			error_at(&c, v->file ? v->file : file, v->line,
+			check_error(&c, v->file ? v->file : file, v->line,
 				 "unknown option '%s' (known: %s)", v->key ? v->key : "", keys);
 		}
 	}
@@ -358,14 +358,14 @@ int options_resolve(const struct circd_option *schema, const struct config_optio
 			apply_given(decl, v, ro);
 		} else if (decl->default_value) {
 			if (apply_default(decl, ro) < 0) {
-				error_at(&c, file, 0,
+				check_error(&c, file, 0,
 					 "option '%s': the plugin's default '%s' is not %s%s", decl->key,
 					 decl->default_value, type_word(decl->type),
 					 decl->type == CIRCD_OPT_INT ? " in range" : "");
 				continue;
 			}
 		} else if (decl->flags & CIRCD_OPT_REQUIRED) {
-			error_at(&c, file, 0, "required option '%s' is missing", decl->key);
+			check_error(&c, file, 0, "required option '%s' is missing", decl->key);
 			continue;
 		}
 		fill_text(ro);
