@@ -25,8 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * when a syntax error follows (`b "x";` leaks the 64-byte buffer of "x"):
  * its leak, not ours, and it cannot be reached from here.  Suppressed for
  * LeakSanitizer builds only; everything allocated by circd is still checked. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
+/* default visibility: a shared sanitizer runtime (gcc's) looks it up
+ * dynamically, and the project builds with -fvisibility=hidden. */
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void);
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void)
 {
 	return "leak:libconfig.so\n";
 }

@@ -27,8 +27,10 @@
 
 /* libconfig 1.5 leaks a read-ahead string token on some syntax errors (see
  * tests/fuzz/fuzz_config.c): not ours, suppressed under LeakSanitizer. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
+/* default visibility: a shared sanitizer runtime (gcc's) looks it up
+ * dynamically, and the project builds with -fvisibility=hidden. */
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void);
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void)
 {
 	return "leak:libconfig.so\n";
 }
