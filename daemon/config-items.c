@@ -193,7 +193,8 @@ static void parse_instances(struct loader *l, const config_setting_t *list, cons
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		if (!config_setting_is_group(g)) {
-			error_at(l, g, "%s #%d: expected a group { name = ...; plugin = ...; }, got %s",
+			error_at(l, g,
+				 "%s #%d: expected a group { name = ...; plugin = ...; }, got %s",
 				 kind, i + 1, setting_type_name(config_setting_type(g)));
 			continue;
 		}
@@ -300,8 +301,10 @@ void parse_stations(struct loader *l, const config_setting_t *list, struct circd
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		if (!config_setting_is_group(g)) {
-			error_at(l, g, "station #%d: expected a group { name = ...; role = ...; }, got %s",
-				 i + 1, setting_type_name(config_setting_type(g)));
+			error_at(
+				l, g,
+				"station #%d: expected a group { name = ...; role = ...; }, got %s",
+				i + 1, setting_type_name(config_setting_type(g)));
 			continue;
 		}
 		struct config_station st;
@@ -348,15 +351,17 @@ void check_references(struct loader *l, const struct circd_config *cfg)
 		const struct config_station *st = &cfg->stations[i];
 		for (size_t j = 0; j < st->n_devices; j++) {
 			const char *dn = st->devices[j];
-			const struct config_device *d = find_instance(cfg->devices, cfg->n_devices, dn);
+			const struct config_device *d =
+				find_instance(cfg->devices, cfg->n_devices, dn);
 			if (listed_before(st->devices, j)) {
-				load_error(l, st->file, st->line, "station '%s': device '%s' listed twice",
-					   st->name, dn);
+				load_error(l, st->file, st->line,
+					   "station '%s': device '%s' listed twice", st->name, dn);
 			} else if (!d) {
 				/* A device with errors of its own is not "unknown". */
 				if (!l->devices_broken && !seen_find(&l->devices, dn))
 					load_error(l, st->file, st->line,
-						   "station '%s': unknown device '%s'", st->name, dn);
+						   "station '%s': unknown device '%s'", st->name,
+						   dn);
 			} else {
 				size_t di = (size_t)(d - cfg->devices);
 				if (owner[di])
@@ -372,11 +377,12 @@ void check_references(struct loader *l, const struct circd_config *cfg)
 			const char *un = st->upstreams[j];
 			if (listed_before(st->upstreams, j))
 				load_error(l, st->file, st->line,
-					   "station '%s': upstream '%s' listed twice", st->name, un);
+					   "station '%s': upstream '%s' listed twice", st->name,
+					   un);
 			else if (!find_instance(cfg->upstreams, cfg->n_upstreams, un) &&
 				 !l->upstreams_broken && !seen_find(&l->upstreams, un))
-				load_error(l, st->file, st->line, "station '%s': unknown upstream '%s'",
-					   st->name, un);
+				load_error(l, st->file, st->line,
+					   "station '%s': unknown upstream '%s'", st->name, un);
 		}
 	}
 }

@@ -54,8 +54,7 @@ void config_errors_addv(struct config_errors *errs, const char *file, int line, 
 	errs->msgs[errs->n++] = msg;
 }
 
-void config_errors_add(struct config_errors *errs, const char *file, int line, const char *fmt,
-		       ...)
+void config_errors_add(struct config_errors *errs, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -194,10 +193,9 @@ int setting_line(const config_setting_t *s)
 	return s ? (int)config_setting_source_line(s) : 0;
 }
 
-static void load_errorv(struct loader *l, const char *file, int line, const char *fmt,
-			va_list ap) __attribute__((format(printf, 4, 0)));
-static void load_errorv(struct loader *l, const char *file, int line, const char *fmt,
-			va_list ap)
+static void load_errorv(struct loader *l, const char *file, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void load_errorv(struct loader *l, const char *file, int line, const char *fmt, va_list ap)
 {
 	char *reason = NULL;
 	if (vasprintf(&reason, fmt, ap) < 0)
@@ -350,8 +348,8 @@ int get_name(struct loader *l, const config_setting_t *s, const char *what, char
 	return 0;
 }
 
-static int get_int_range(struct loader *l, const config_setting_t *s, const char *what,
-			 int64_t min, int64_t max, int64_t *out)
+static int get_int_range(struct loader *l, const config_setting_t *s, const char *what, int64_t min,
+			 int64_t max, int64_t *out)
 {
 	if (!is_int(s)) {
 		error_at(l, s, "%s: expected an integer, got %s", what,
@@ -488,7 +486,8 @@ static void parse_journal(struct loader *l, const config_setting_t *g, struct ci
 		} else if (is_int(s)) {
 			int64_t sec = config_setting_get_int64(s);
 			if (sec < 0 || (uint64_t)sec > UINT64_MAX / USEC_PER_SEC)
-				error_at(l, s, "journal.retention: %" PRId64 " seconds is out of range",
+				error_at(l, s,
+					 "journal.retention: %" PRId64 " seconds is out of range",
 					 sec);
 			else
 				cfg->retention_usec = (uint64_t)sec * USEC_PER_SEC;
@@ -519,9 +518,19 @@ static void parse_control(struct loader *l, const config_setting_t *g, struct ci
 static void parse_root(struct loader *l, const config_setting_t *root, struct circd_config *cfg)
 {
 	static const char *const known[] = {
-		"site",	     "isil",	"state_directory", "runtime_directory", "plugin_directory",
-		"log_level", "security", "journal",	   "control",		"devices",
-		"stations",  "upstreams", NULL,
+		"site",
+		"isil",
+		"state_directory",
+		"runtime_directory",
+		"plugin_directory",
+		"log_level",
+		"security",
+		"journal",
+		"control",
+		"devices",
+		"stations",
+		"upstreams",
+		NULL,
 	};
 	check_keys(l, root, NULL, known);
 
@@ -545,7 +554,8 @@ static void parse_root(struct loader *l, const config_setting_t *root, struct ci
 			int r = log_level_from_string(level);
 			if (r < 0)
 				error_at(l, s,
-					 "log_level: unknown level '%s' (known: err, warning, notice, "
+					 "log_level: unknown level '%s' (known: err, warning, "
+					 "notice, "
 					 "info, debug)",
 					 level);
 			else
@@ -570,8 +580,8 @@ static void parse_root(struct loader *l, const config_setting_t *root, struct ci
 static void set_defaults(struct circd_config *cfg)
 {
 	cfg->log_level = CIRCD_LOG_INFO;
-	cfg->security = (struct config_security){ .afi_in_stock = 0x07, .afi_on_loan = 0xC2,
-						  .eas = true };
+	cfg->security =
+		(struct config_security){ .afi_in_stock = 0x07, .afi_on_loan = 0xC2, .eas = true };
 	cfg->retention_usec = DEFAULT_RETENTION_USEC;
 	cfg->backlog_soft_limit = DEFAULT_BACKLOG_SOFT_LIMIT;
 }
@@ -636,7 +646,8 @@ int config_load(const char *path, struct circd_config **out, struct config_error
 		_cleanup_free_ char *file = display_file(&l, config_error_file(lc));
 		const char *text = config_error_text(lc);
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
-			config_errors_add(errs, file, 0, "cannot read: %s", text ? text : "I/O error");
+			config_errors_add(errs, file, 0, "cannot read: %s",
+					  text ? text : "I/O error");
 		else
 			config_errors_add(errs, file, config_error_line(lc), "%s",
 					  text ? text : "syntax error");

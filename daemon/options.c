@@ -23,7 +23,7 @@
 #include "daemon/config-internal.h"
 #include "util/util.h"
 
-#define DEVICE_KINDS                                                                       \
+#define DEVICE_KINDS                                                                               \
 	(CIRCD_KIND_READER | CIRCD_KIND_GATE_IO | CIRCD_KIND_SENSOR | CIRCD_KIND_SORTER)
 
 /* A plugin or role without options may hand us this instead of NULL. */
@@ -107,17 +107,37 @@ static int check_value(struct checker *c, const char *file, const char *label,
 		       const struct circd_option *decl, const struct config_value *v)
 {
 	if (!value_fits(decl->type, v->type)) {
-		check_error(c, file, v->line, "%s: option '%s' expects %s, got %s", label, decl->key,
-			 type_word(decl->type), type_word(v->type));
+		check_error(c, file, v->line, "%s: option '%s' expects %s, got %s", label,
+			    decl->key, type_word(decl->type), type_word(v->type));
 		return -EINVAL;
 	}
 	if (decl->type == CIRCD_OPT_INT && !int_in_range(decl, v->i)) {
 		check_error(c, file, v->line,
-			 "%s: option '%s' = %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
-			 label, decl->key, v->i, decl->min, decl->max);
+			    "%s: option '%s' = %" PRId64 " is out of range [%" PRId64 ", %" PRId64
+			    "]",
+			    label, decl->key, v->i, decl->min, decl->max);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int apply_default(const struct circd_option *decl, struct resolved_option *ro);
+
+/* A default that does not parse is the plugin's bug, but it would make
+ * options_resolve() fail at start: `circd -t` says so first. */
+static void check_defaults(struct checker *c, const struct circd_option *schema, const char *owner,
+			   const char *file, int line)
+{
+	for (const struct circd_option *o = schema; o && o->key; o++) {
+		if (!o->default_value)
+			continue;
+		struct resolved_option ro = { .decl = o };
+		if (apply_default(o, &ro) < 0)
+			check_error(c, file, line,
+				    "%s declares an invalid default '%s' for option '%s'", owner,
+				    o->default_value, o->key);
+		free(ro.s);
+	}
 }
 
 /* Every given option declared and well-typed, every required one given. */
@@ -131,16 +151,17 @@ static void check_values(struct checker *c, const struct circd_option *schema,
 		const struct circd_option *decl = schema_find(schema, v->key);
 		if (!decl) {
 			_cleanup_free_ char *keys = schema_keys(schema);
-			check_error(c, vfile, v->line, "%s: unknown option '%s' for %s (known: %s)", label,
-				 v->key, owner, keys);
+			check_error(c, vfile, v->line, "%s: unknown option '%s' for %s (known: %s)",
+				    label, v->key, owner, keys);
 			continue;
 		}
 		(void)check_value(c, vfile, label, decl, v);
 	}
 	for (const struct circd_option *o = schema; o && o->key; o++)
 		if ((o->flags & CIRCD_OPT_REQUIRED) && !given_find(opts, o->key))
-			check_error(c, file, line, "%s: required option '%s' for %s is missing", label,
-				 o->key, owner);
+			check_error(c, file, line, "%s: required option '%s' for %s is missing",
+				    label, o->key, owner);
+	check_defaults(c, schema, owner, file, line);
 }
 
 static void check_instance(struct checker *c, const struct config_device *d,
@@ -156,22 +177,23 @@ static void check_instance(struct checker *c, const struct config_device *d,
 	 * declares no options. */
 	if (!schema && kinds == 0) {
 		check_error(c, file, d->line, "%s '%s': plugin '%s' could not be loaded: %s", kind,
-			 d->name, d->plugin, why ? why : "no such plugin");
+			    d->name, d->plugin, why ? why : "no such plugin");
 		return;
 	}
 	if (!schema)
 		schema = empty_schema;
 	if (upstream && !(kinds & CIRCD_KIND_UPSTREAM)) {
-		check_error(c, file, d->line,
-			 "upstream '%s': plugin '%s' is not an upstream plugin (it drives devices)",
-			 d->name, d->plugin);
+		check_error(
+			c, file, d->line,
+			"upstream '%s': plugin '%s' is not an upstream plugin (it drives devices)",
+			d->name, d->plugin);
 		return;
 	}
 	if (!upstream && !(kinds & DEVICE_KINDS)) {
 		check_error(c, file, d->line,
-			 "device '%s': plugin '%s' is not a device plugin (it is an upstream; "
-			 "list it under upstreams)",
-			 d->name, d->plugin);
+			    "device '%s': plugin '%s' is not a device plugin (it is an upstream; "
+			    "list it under upstreams)",
+			    d->name, d->plugin);
 		return;
 	}
 	_cleanup_free_ char *label = xasprintf("%s '%s'", kind, d->name);
@@ -185,7 +207,8 @@ static void check_station(struct checker *c, const struct config_station *st,
 	const char *file = st->file ? st->file : main_file;
 	const struct circd_option *schema = src->role(src->userdata, st->role);
 	if (!schema) {
-		check_error(c, file, st->line, "station '%s': unknown role '%s'", st->name, st->role);
+		check_error(c, file, st->line, "station '%s': unknown role '%s'", st->name,
+			    st->role);
 		return;
 	}
 	_cleanup_free_ char *label = xasprintf("station '%s'", st->name);
@@ -342,7 +365,7 @@ int options_resolve(const struct circd_option *schema, const struct config_optio
 		if (!v->key || !schema_find(schema, v->key)) {
 			_cleanup_free_ char *keys = schema_keys(schema);
 			check_error(&c, v->file ? v->file : file, v->line,
-				 "unknown option '%s' (known: %s)", v->key ? v->key : "", keys);
+				    "unknown option '%s' (known: %s)", v->key ? v->key : "", keys);
 		}
 	}
 
@@ -359,9 +382,9 @@ int options_resolve(const struct circd_option *schema, const struct config_optio
 		} else if (decl->default_value) {
 			if (apply_default(decl, ro) < 0) {
 				check_error(&c, file, 0,
-					 "option '%s': the plugin's default '%s' is not %s%s", decl->key,
-					 decl->default_value, type_word(decl->type),
-					 decl->type == CIRCD_OPT_INT ? " in range" : "");
+					    "option '%s': the plugin's default '%s' is not %s%s",
+					    decl->key, decl->default_value, type_word(decl->type),
+					    decl->type == CIRCD_OPT_INT ? " in range" : "");
 				continue;
 			}
 		} else if (decl->flags & CIRCD_OPT_REQUIRED) {
@@ -381,7 +404,8 @@ int options_resolve(const struct circd_option *schema, const struct config_optio
 const struct resolved_option *options_get(const struct resolved_options *opts, const char *key)
 {
 	for (size_t i = 0; opts && key && i < opts->n; i++)
-		if (opts->v[i].decl && opts->v[i].decl->key && strcmp(opts->v[i].decl->key, key) == 0)
+		if (opts->v[i].decl && opts->v[i].decl->key &&
+		    strcmp(opts->v[i].decl->key, key) == 0)
 			return &opts->v[i];
 	return NULL;
 }

@@ -132,9 +132,8 @@ static void exercise(const struct circd_config *cfg)
 
 	/* options_resolve() must be safe on anything, checked or not. */
 	for (size_t i = 0; i < cfg->n_devices + cfg->n_upstreams; i++) {
-		const struct config_device *d = i < cfg->n_devices
-							? &cfg->devices[i]
-							: &cfg->upstreams[i - cfg->n_devices];
+		const struct config_device *d =
+			i < cfg->n_devices ? &cfg->devices[i] : &cfg->upstreams[i - cfg->n_devices];
 		uint32_t kinds = 0;
 		const char *why = NULL;
 		resolve(fake_plugin(NULL, d->plugin, &kinds, &why), &d->options, cfg->file);

@@ -138,6 +138,12 @@ static const struct circd_option bookdrop_options[] = {
 
 static const struct circd_option gate_options[] = { CIRCD_OPTION_END };
 
+/* A plugin bug: a default that does not parse as its type. */
+static const struct circd_option bad_default_options[] = {
+	{ "retries", CIRCD_OPT_INT, "three", 0, 0, 0, "" },
+	CIRCD_OPTION_END,
+};
+
 static const struct circd_option *fake_plugin(void *userdata, const char *name, uint32_t *kinds,
 					      const char **why)
 {
@@ -152,6 +158,10 @@ static const struct circd_option *fake_plugin(void *userdata, const char *name, 
 	if (strcmp(name, "sip2") == 0) {
 		*kinds = CIRCD_KIND_UPSTREAM;
 		return sip2_options;
+	}
+	if (strcmp(name, "baddefault") == 0) {
+		*kinds = CIRCD_KIND_SENSOR;
+		return bad_default_options;
 	}
 	*why = "/usr/lib/circd/plugins/nosuch.so: cannot open shared object file";
 	return NULL;
@@ -513,6 +523,15 @@ static void unknown_role(void **state)
 	errs = options_refused(
 		"site = \"x\";\nstations = ( { name = \"s\"; role = \"gate\"; decision = 1; } );\n", 1);
 	assert_true(has_error(&errs, 2, "unknown option 'decision' for role 'gate' (known: none)"));
+	config_errors_free(&errs);
+}
+
+static void plugin_defaults_are_checked(void **state)
+{
+	struct config_errors errs = options_refused(
+		"site = \"x\";\ndevices = ( { name = \"d\"; plugin = \"baddefault\"; } );\n", 1);
+	assert_true(has_error(&errs, 2, "plugin 'baddefault' declares an invalid default 'three' "
+					"for option 'retries'"));
 	config_errors_free(&errs);
 }
 
@@ -941,6 +960,7 @@ int main(void)
 		cmocka_unit_test(int_options_are_range_checked),
 		cmocka_unit_test(required_options_must_be_given),
 		cmocka_unit_test(unknown_role),
+		cmocka_unit_test(plugin_defaults_are_checked),
 		cmocka_unit_test(several_errors_each_at_its_line),
 		cmocka_unit_test(minimal_file_gets_the_defaults),
 		cmocka_unit_test(full_file_round_trip),
