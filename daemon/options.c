@@ -183,17 +183,16 @@ static void check_instance(struct checker *c, const struct config_device *d,
 	if (!schema)
 		schema = empty_schema;
 	if (upstream && !(kinds & CIRCD_KIND_UPSTREAM)) {
-		check_error(
-			c, file, d->line,
-			"upstream '%s': plugin '%s' is not an upstream plugin (it drives devices)",
-			d->name, d->plugin);
+		check_error(c, file, d->line, "upstream '%s': plugin '%s' is not an upstream plugin%s",
+			    d->name, d->plugin,
+			    kinds & DEVICE_KINDS ? " (it drives devices: list it under devices)" : "");
 		return;
 	}
 	if (!upstream && !(kinds & DEVICE_KINDS)) {
-		check_error(c, file, d->line,
-			    "device '%s': plugin '%s' is not a device plugin (it is an upstream; "
-			    "list it under upstreams)",
-			    d->name, d->plugin);
+		check_error(c, file, d->line, "device '%s': plugin '%s' is not a device plugin%s",
+			    d->name, d->plugin,
+			    kinds & CIRCD_KIND_UPSTREAM ? " (it is an upstream: list it under upstreams)"
+							: "");
 		return;
 	}
 	_cleanup_free_ char *label = xasprintf("%s '%s'", kind, d->name);
