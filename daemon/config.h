@@ -52,6 +52,7 @@ struct config_value {
 	double f;
 	bool b;
 	int line;
+	char *file; /* file it was written in (an @include'd one); NULL = the main file */
 };
 
 struct config_options {
@@ -64,6 +65,7 @@ struct config_device { /* also used for upstreams */
 	char *plugin;
 	struct config_options options; /* every key but name/plugin */
 	int line;
+	char *file; /* as config_value.file; NULL = circd_config.file */
 };
 
 struct config_station {
@@ -76,6 +78,7 @@ struct config_station {
 	bool upstreams_given;
 	struct config_options options; /* every key but name/role/devices/upstreams */
 	int line;
+	char *file; /* as config_value.file; NULL = circd_config.file */
 };
 
 struct config_security {
