@@ -11,7 +11,7 @@
  * "cmd") gets one error answer and the connection closes once that answer
  * is written.
  */
-/* <config.h>, not "config.h": the quoted form would find daemon/config.h
+/* <config.h>, not "config.h": the quoted form would find daemon/conf.h
  * (the config module's header) next to this file before autoconf's. */
 #include <config.h>
 

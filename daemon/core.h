@@ -12,8 +12,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "config.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "journal.h"
 #include "mailbox.h"
 #include "plugin_loader.h"

@@ -79,16 +79,11 @@ void log_fieldsv(int level, const char *const *fields, const char *fmt, va_list 
 		sd_journal_sendv(iov, (int)n);
 		free(m);
 	} else {
-		/* <N> prefixes let systemd's stderr capture keep the priority. */
-		const char *dev = NULL;
-		for (size_t i = 0; fields && fields[i]; i++)
-			if (strncmp(fields[i], "CIRCD_DEVICE=", 13) == 0 || strncmp(fields[i], "CIRCD_UPSTREAM=", 15) == 0)
-				dev = strchr(fields[i], '=') + 1;
+		/* <N> prefixes let systemd's stderr capture keep the priority.
+		 * Messages name their device themselves, so the fields are
+		 * only for the journal. */
 		pthread_mutex_lock(&stderr_lock);
-		if (dev)
-			fprintf(stderr, "<%d>%s: %s\n", level, dev, msg);
-		else
-			fprintf(stderr, "<%d>%s\n", level, msg);
+		fprintf(stderr, "<%d>%s\n", level, msg);
 		fflush(stderr);
 		pthread_mutex_unlock(&stderr_lock);
 	}
