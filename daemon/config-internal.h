@@ -10,7 +10,7 @@
 #include <libconfig.h>
 #include <stdarg.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 
 #define CONFIG_NAME_MAX_LEN 64
 

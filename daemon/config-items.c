@@ -12,14 +12,14 @@
  * remembered: a later duplicate is still a duplicate, and a station that
  * names it is not told the device is "unknown" on top of its own error.
  */
-/* autoconf's config.h: with quotes, daemon/config.h would be found first. */
+/* autoconf's config.h: with quotes, daemon/conf.h would be found first. */
 #include <config.h>
 
 #include <errno.h>
 #include <string.h>
 
 #include "daemon/config-internal.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "util/util.h"
 
 /* ---- names seen ---- */

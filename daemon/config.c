@@ -9,7 +9,7 @@
  * config.  Plugin and role options are kept raw here; options.c checks them
  * against the schemas.
  */
-/* autoconf's config.h: with quotes, daemon/config.h (this module's header)
+/* autoconf's config.h: with quotes, daemon/conf.h (this module's header)
  * would be found first. */
 #include <config.h>
 
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/config-internal.h"
 #include "util/util.h"
 

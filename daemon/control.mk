@@ -1,1 +1,16 @@
 # daemon/control.mk: the control socket server (libcircd-control.la) and its tests
+# Consumers link lib/libcircd-util.la too (kept out of LIBADD so that the
+# daemon links each convenience library once).
+noinst_LTLIBRARIES += daemon/libcircd-control.la
+daemon_libcircd_control_la_SOURCES = daemon/control.c daemon/control.h
+daemon_libcircd_control_la_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)
+daemon_libcircd_control_la_LIBADD = $(SYSTEMD_LIBS) $(JSONC_LIBS)
+
+check_PROGRAMS += tests/unit/test_control
+TESTS += tests/unit/test_control
+tests_unit_test_control_SOURCES = tests/unit/test_control.c
+tests_unit_test_control_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS) \
+	$(CMOCKA_CFLAGS) -I$(top_srcdir)
+tests_unit_test_control_LDADD = daemon/libcircd-control.la lib/libcircd-util.la \
+	$(SYSTEMD_LIBS) $(JSONC_LIBS) $(CMOCKA_LIBS)

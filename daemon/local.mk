@@ -1,4 +1,62 @@
 # daemon/: the core
 sbin_PROGRAMS += circd
+noinst_LTLIBRARIES += daemon/libcircd-core.la
+daemon_libcircd_core_la_SOURCES = \
+	daemon/core.c daemon/core.h \
+	daemon/ctl_handlers.c daemon/ctl_handlers.h \
+	daemon/forwarder.c daemon/forwarder.h \
+	daemon/instance.c daemon/instance.h \
+	daemon/journal.c daemon/journal.h \
+	daemon/log.c daemon/log.h \
+	daemon/mailbox.c daemon/mailbox.h \
+	daemon/plugin_loader.c daemon/plugin_loader.h \
+	daemon/presence.c daemon/presence.h \
+	daemon/station.c daemon/station.h \
+	daemon/station_bookdrop.c
+daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
+	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
+	lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
+
 circd_SOURCES = daemon/main.c
-circd_LDADD = lib/libcircd-util.la
+circd_CPPFLAGS = $(daemon_libcircd_core_la_CPPFLAGS)
+circd_LDADD = daemon/libcircd-core.la
+
+# Unit tests of the core's modules.
+core_test_cppflags = $(daemon_libcircd_core_la_CPPFLAGS) -I$(top_srcdir)/daemon $(CMOCKA_CFLAGS)
+core_test_ldadd = daemon/libcircd-core.la $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+TESTS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+tests_unit_test_journal_SOURCES = tests/unit/test_journal.c
+tests_unit_test_journal_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_journal_LDADD = $(core_test_ldadd)
+tests_unit_test_plugin_loader_SOURCES = tests/unit/test_plugin_loader.c
+tests_unit_test_plugin_loader_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_plugin_loader_LDADD = $(core_test_ldadd)
+tests_unit_test_mailbox_SOURCES = tests/unit/test_mailbox.c
+tests_unit_test_mailbox_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_mailbox_LDADD = $(core_test_ldadd)
+
+# Deliberately broken plugins the loader test must refuse (check-only, never installed).
+badplug_ldflags = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/unit/badplug/good.la tests/unit/badplug/bad_magic.la \
+	tests/unit/badplug/bad_major.la tests/unit/badplug/bad_minor.la \
+	tests/unit/badplug/bad_small.la tests/unit/badplug/no_symbol.la
+tests_unit_badplug_good_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_good_la_LDFLAGS = $(badplug_ldflags)
+tests_unit_badplug_bad_magic_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_bad_magic_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_MAGIC -DBADPLUG_NAME='"bad_magic"'
+tests_unit_badplug_bad_magic_la_LDFLAGS = $(badplug_ldflags)
+tests_unit_badplug_bad_major_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_bad_major_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_MAJOR -DBADPLUG_NAME='"bad_major"'
+tests_unit_badplug_bad_major_la_LDFLAGS = $(badplug_ldflags)
+tests_unit_badplug_bad_minor_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_bad_minor_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_MINOR -DBADPLUG_NAME='"bad_minor"'
+tests_unit_badplug_bad_minor_la_LDFLAGS = $(badplug_ldflags)
+tests_unit_badplug_bad_small_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_bad_small_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_SMALL -DBADPLUG_NAME='"bad_small"'
+tests_unit_badplug_bad_small_la_LDFLAGS = $(badplug_ldflags)
+tests_unit_badplug_no_symbol_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_no_symbol_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_NO_SYMBOL
+tests_unit_badplug_no_symbol_la_LDFLAGS = $(badplug_ldflags)

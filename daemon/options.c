@@ -9,7 +9,7 @@
  * disagree: an INT option takes an integer; a FLOAT takes an integer or a
  * float; a BOOL only true/false; a STRING only a string.
  */
-/* autoconf's config.h: with quotes, daemon/config.h (this module's header)
+/* autoconf's config.h: with quotes, daemon/conf.h (this module's header)
  * would be found first. */
 #include <config.h>
 
@@ -19,7 +19,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/config-internal.h"
 #include "util/util.h"
 

@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,752 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The core: the main thread's sd-event loop, which owns every piece of
+ * state.  Device workers post observations into core->inbox; the loop
+ * drains it in batches, lets the stations decide, and commits the batch to
+ * the journal in one transaction (group commit) before anything is
+ * acknowledged.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "control.h"
+#include "core.h"
+#include "ctl_handlers.h"
+#include "forwarder.h"
+#include "instance.h"
+#include "log.h"
+#include "station.h"
+#include "util/util.h"
+
+/* How many inbox messages one dispatch handles before committing: bounds
+ * the latency of the first event in a burst. */
+#define INBOX_BATCH 4096
+
+static void core_stop_instance(struct core *core, struct instance *inst);
+
+/* ---- schema source for config_check_options() ---- */
+
+static struct plugin_registry *schema_registry;
+
+static const struct circd_option *schema_plugin(void *userdata, const char *name, uint32_t *kinds,
+						const char **why)
+{
+	struct plugin_registry *reg = userdata;
+	const struct loaded_plugin *p = plugin_registry_find(reg, name, why);
+	if (!p)
+		return NULL;
+	*kinds = p->desc->kinds;
+	static const struct circd_option none[] = { CIRCD_OPTION_END };
+	return p->desc->options ? p->desc->options : none;
+}
+
+static const struct circd_option *schema_role(void *userdata, const char *role)
+{
+	const struct station_role *r = station_role_find(role);
+	return r ? r->options : NULL;
+}
+
+void core_schema_source(struct plugin_registry *reg, struct config_schema_source *out)
+{
+	schema_registry = reg;
+	*out = (struct config_schema_source){ .plugin = schema_plugin, .role = schema_role,
+					      .userdata = reg };
+}
+
+/* ---- flushing: the one place that commits ---- */
+
+void core_flush(struct core *core)
+{
+	for (size_t i = 0; i < core->n_upstreams; i++)
+		if (core->upstreams[i]->fw)
+			forwarder_feed_if_woken(core->upstreams[i]->fw);
+	int r = journal_commit(core->journal);
+	if (r < 0) {
+		/* The journal could not make the batch durable (disk full, I/O
+		 * error).  Nothing of it was acknowledged.  Stopping is the only
+		 * honest answer: a daemon that keeps accepting returns it cannot
+		 * record would lose them.  systemd restarts us; devices re-deliver
+		 * what was not acknowledged. */
+		log_err("journal %s: commit failed (%s): stopping so that nothing unrecorded is "
+			"acknowledged", journal_path(core->journal), strerror(-r));
+		sd_event_exit(core->event, 3);
+	}
+}
+
+/* ---- inbox ---- */
+
+static void handle_event(struct core *core, struct instance *dev, const struct circd_event *ev)
+{
+	static const char *const type_names[] = {
+		[CIRCD_EV_TAG_SEEN] = "tag-seen", [CIRCD_EV_TAG_GONE] = "tag-gone",
+		[CIRCD_EV_CARD_SEEN] = "card",    [CIRCD_EV_ITEM_DROP] = "drop",
+		[CIRCD_EV_GATE_PASS] = "gate-pass", [CIRCD_EV_SENSOR] = "sensor",
+		[CIRCD_EV_INPUT] = "input",       [CIRCD_EV_FAULT] = "fault",
+	};
+	dev->events++;
+	core->events_total++;
+	if (ev->type < CIRCD_EV_TAG_SEEN || ev->type > CIRCD_EV_FAULT) {
+		log_fields(CIRCD_LOG_WARNING, (const char *const *)dev->fields,
+			   "%s: unknown event type %u ignored", dev->name, ev->type);
+		return;
+	}
+	/* Observations that are not tag traffic are worth keeping as such. */
+	if (ev->type != CIRCD_EV_TAG_SEEN && ev->type != CIRCD_EV_TAG_GONE) {
+		char detail[512];
+		json_object *o = json_object_new_object();
+		if (ev->name)
+			json_object_object_add(o, "name", json_object_new_string(ev->name));
+		if (ev->type == CIRCD_EV_SENSOR || ev->type == CIRCD_EV_INPUT)
+			json_object_object_add(o, "value", json_object_new_double(ev->value));
+		if (ev->direction)
+			json_object_object_add(o, "direction", json_object_new_string(
+				ev->direction == CIRCD_DIR_IN ? "in" : "out"));
+		if (ev->text)
+			json_object_object_add(o, "text", json_object_new_string(ev->text));
+		if (ev->item_id)
+			json_object_object_add(o, "item_id", json_object_new_string(ev->item_id));
+		snprintf(detail, sizeof(detail), "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		int r = journal_add_event(core->journal, dev->name, type_names[ev->type], ev->time_usec,
+					  ev->device_event_id, detail);
+		if (r == -EEXIST) {
+			core->duplicates_total++;
+			return;
+		}
+		if (ev->type == CIRCD_EV_FAULT)
+			log_fields(CIRCD_LOG_WARNING, (const char *const *)dev->fields, "%s: fault: %s",
+				   dev->name, ev->text ? ev->text : "(no detail)");
+	}
+	if (dev->station)
+		dev->station->role->on_event(dev->station, dev, ev);
+}
+
+static void handle_health(struct core *core, struct instance *inst, enum circd_health h,
+			  const char *reason)
+{
+	if (inst->health == h && streq_ptr(inst->health_reason, reason))
+		return;
+	const char *fields[] = { inst->fields[0], inst->fields[1], NULL, NULL };
+	int level = CIRCD_LOG_INFO;
+	if (h == CIRCD_HEALTH_OFFLINE || h == CIRCD_HEALTH_FAILED) {
+		fields[2] = "MESSAGE_ID=" CIRCD_MSGID_DEVICE_OFFLINE;
+		level = CIRCD_LOG_WARNING;
+	} else if (h == CIRCD_HEALTH_DEGRADED) {
+		level = CIRCD_LOG_NOTICE;
+	}
+	log_fields(level, fields, "%s: %s%s%s", inst->name, health_to_string(h),
+		   reason && reason[0] ? ": " : "", reason ? reason : "");
+	inst->health = h;
+	free(inst->health_reason);
+	inst->health_reason = reason && reason[0] ? xstrdup(reason) : NULL;
+	core_update_status(core);
+}
+
+static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void handle_worker_exit(struct core *core, struct instance *inst)
+{
+	if (atomic_load(&inst->stop_requested))
+		return; /* instance_stop() joins it */
+	/* The plugin's run() returned by itself: restart it with backoff. */
+	instance_stop(inst);
+	handle_health(core, inst, CIRCD_HEALTH_FAILED, "worker stopped; restarting");
+	uint64_t delay = backoff_full_jitter_usec(USEC_PER_SEC, 60 * USEC_PER_SEC, inst->restarts++,
+						  &core->rng) + 100 * USEC_PER_MSEC;
+	sd_event_source_disable_unref(inst->restart_timer);
+	inst->restart_timer = NULL;
+	sd_event_add_time_relative(core->event, &inst->restart_timer, CLOCK_MONOTONIC, delay, 0,
+				   on_restart_timer, inst);
+}
+
+static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct instance *inst = userdata;
+	int r = inst->plugin->desc->ops.create((struct circd_instance *)inst, &host_api, &inst->state);
+	if (r >= 0) {
+		atomic_store(&inst->stop_requested, false);
+		uint64_t v;
+		ssize_t n = read(inst->stop_efd, &v, sizeof(v));
+		(void)n;
+		r = instance_start(inst);
+	}
+	if (r < 0) {
+		log_fields(CIRCD_LOG_ERR, (const char *const *)inst->fields, "%s: restart failed: %s",
+			   inst->name, strerror(-r));
+		if (inst->state) {
+			inst->plugin->desc->ops.destroy(inst->state);
+			inst->state = NULL;
+		}
+		handle_worker_exit(inst->core, inst);
+	}
+	return 0;
+}
+
+static void handle_command_done(struct core *core, struct command_msg *m)
+{
+	struct instance *inst = m->m.inst;
+	if (m->status < 0)
+		log_fields(CIRCD_LOG_WARNING, (const char *const *)inst->fields,
+			   "%s: command %llu failed: %s%s%s", inst->name,
+			   (unsigned long long)m->cmd.id, strerror(-m->status),
+			   m->detail[0] ? ": " : "", m->detail);
+	free(m->name);
+	free(m->text);
+	free(m);
+}
+
+static void process_inbox(struct core *core, size_t max)
+{
+	size_t handled = 0;
+	struct mailbox_node *n;
+	while (handled < max && (n = mailbox_take_one(&core->inbox))) {
+		struct inbox_msg *m = (struct inbox_msg *)n;
+		handled++;
+		switch (m->type) {
+		case INBOX_EVENT:
+			handle_event(core, m->inst, &((struct event_msg *)m)->ev);
+			free(m);
+			break;
+		case INBOX_HEALTH: {
+			struct health_msg *h = (struct health_msg *)m;
+			handle_health(core, m->inst, h->health, h->reason);
+			free(m);
+			break;
+		}
+		case INBOX_COMMAND_DONE:
+			handle_command_done(core, (struct command_msg *)m);
+			break;
+		case INBOX_TXN_REPORT:
+			if (m->inst->fw)
+				forwarder_handle_report(m->inst->fw, (struct txn_msg *)m);
+			else
+				txn_msg_free((struct txn_msg *)m);
+			break;
+		case INBOX_EXIT:
+			handle_worker_exit(core, m->inst);
+			free(m);
+			break;
+		}
+	}
+}
+
+static int on_inbox(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct core *core = userdata;
+	process_inbox(core, INBOX_BATCH);
+	core_flush(core);
+	/* More than one batch waiting: the eventfd was drained, so come back
+	 * through a defer rather than starving timers and the control socket. */
+	if (mailbox_count(&core->inbox) > 0) {
+		uint64_t one = 1;
+		ssize_t w = write(core->inbox.efd, &one, sizeof(one));
+		(void)w;
+	}
+	return 0;
+}
+
+/* ---- status, watchdog, retention ---- */
+
+void core_update_status(struct core *core)
+{
+	size_t ok = 0;
+	for (size_t i = 0; i < core->n_devices; i++)
+		ok += core->devices[i]->health == CIRCD_HEALTH_OK;
+	int64_t backlog = 0;
+	uint64_t oldest = 0;
+	size_t up = 0;
+	for (size_t i = 0; i < core->n_upstreams; i++) {
+		struct journal_backlog b;
+		journal_backlog(core->journal, core->upstreams[i]->name, &b);
+		backlog += b.pending;
+		if (b.oldest_usec && (!oldest || b.oldest_usec < oldest))
+			oldest = b.oldest_usec;
+		struct forwarder_stats fs;
+		forwarder_stats(core->upstreams[i]->fw, &fs);
+		up += strcmp(fs.state, "up") == 0;
+	}
+	uint64_t age = oldest ? (now_realtime_usec() - oldest) / USEC_PER_SEC : 0;
+	char *text = xasprintf("%s: %zu/%zu devices ok, %zu/%zu upstreams up, backlog %lld (oldest %llus), %llu transactions",
+			       core->state, ok, core->n_devices, up, core->n_upstreams,
+			       (long long)backlog, (unsigned long long)age,
+			       (unsigned long long)core->txns_total);
+	if (!streq_ptr(text, core->status_text)) {
+		sd_notifyf(0, "STATUS=%s", text);
+		free(core->status_text);
+		core->status_text = text;
+	} else {
+		free(text);
+	}
+	int64_t limit = core->cfg->backlog_soft_limit;
+	if (limit > 0 && backlog > limit && !core->backlog_alerted) {
+		const char *fields[] = { "MESSAGE_ID=" CIRCD_MSGID_BACKLOG, NULL };
+		log_fields(CIRCD_LOG_WARNING, fields,
+			   "backlog of %lld transactions is over the soft limit of %lld (oldest %llus): "
+			   "check the upstreams (circctl status)",
+			   (long long)backlog, (long long)limit, (unsigned long long)age);
+		core->backlog_alerted = true;
+	} else if (backlog <= limit / 2) {
+		core->backlog_alerted = false;
+	}
+}
+
+static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct core *core = userdata;
+	core_update_status(core);
+	sd_event_source_set_time_relative(s, 2 * USEC_PER_SEC);
+	return 0;
+}
+
+/* WATCHDOG=1 only while every worker has checked in: a plugin stuck in a
+ * blocking call outside host->wait() stops the pings, and systemd restarts
+ * us.  sd_event_set_watchdog() would only prove the main loop turns. */
+static int on_watchdog_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct core *core = userdata;
+	bool all = true;
+	struct instance **lists[] = { core->devices, core->upstreams };
+	size_t counts[] = { core->n_devices, core->n_upstreams };
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++)
+			if (!instance_alive(lists[l][i], core->watchdog_usec)) {
+				if (all)
+					log_fields(CIRCD_LOG_ERR, (const char *const *)lists[l][i]->fields,
+						   "%s: worker has not checked in for %llu ms; withholding the watchdog",
+						   lists[l][i]->name,
+						   (unsigned long long)(core->watchdog_usec / USEC_PER_MSEC));
+				all = false;
+			}
+	if (all)
+		sd_notify(0, "WATCHDOG=1");
+	sd_event_source_set_time_relative(s, core->watchdog_usec / 2);
+	return 0;
+}
+
+static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct core *core = userdata;
+	if (core->cfg->retention_usec) {
+		int n = journal_prune(core->journal, now_realtime_usec() - core->cfg->retention_usec);
+		if (n > 0)
+			log_info("journal: pruned %d finished rows older than the retention time", n);
+		core_flush(core);
+	}
+	sd_event_source_set_time_relative(s, 3600 * USEC_PER_SEC);
+	return 0;
+}
+
+/* ---- instances and stations from the config ---- */
+
+struct instance *core_find_device(struct core *core, const char *name)
+{
+	for (size_t i = 0; i < core->n_devices; i++)
+		if (strcmp(core->devices[i]->name, name) == 0)
+			return core->devices[i];
+	return NULL;
+}
+
+static int start_instance(struct core *core, enum instance_role role, struct config_device *cfg,
+			  struct instance **out)
+{
+	const char *why = NULL;
+	const struct loaded_plugin *p = plugin_registry_find(&core->plugins, cfg->plugin, &why);
+	if (!p) {
+		log_err("%s:%d: %s: plugin '%s' could not be loaded: %s", core->cfg->file, cfg->line,
+			cfg->name, cfg->plugin, why);
+		return -ENOENT;
+	}
+	struct instance *inst;
+	int r = instance_new(core, role, cfg, p, &inst);
+	if (r < 0)
+		return r;
+	if (role == INSTANCE_UPSTREAM)
+		inst->fw = forwarder_new(core, inst);
+	r = instance_start(inst);
+	if (r < 0) {
+		log_err("%s: cannot start worker thread: %s", cfg->name, strerror(-r));
+		forwarder_free(inst->fw);
+		instance_free(inst);
+		return r;
+	}
+	*out = inst;
+	return 0;
+}
+
+static void core_stop_instance(struct core *core, struct instance *inst)
+{
+	instance_stop(inst);
+	/* What it posted before stopping still belongs to the journal. */
+	process_inbox(core, SIZE_MAX);
+	core_flush(core);
+}
+
+static void link_stations(struct core *core)
+{
+	for (size_t i = 0; i < core->n_devices; i++)
+		core->devices[i]->station = NULL;
+	for (size_t s = 0; s < core->n_stations; s++) {
+		struct station *st = core->stations[s];
+		for (size_t d = 0; d < st->cfg->n_devices; d++) {
+			struct instance *dev = core_find_device(core, st->cfg->devices[d]);
+			if (dev)
+				dev->station = st;
+		}
+	}
+}
+
+static int apply_config_initial(struct core *core)
+{
+	struct circd_config *cfg = core->cfg;
+	int r;
+	core->devices = xcalloc(cfg->n_devices, sizeof(*core->devices));
+	core->upstreams = xcalloc(cfg->n_upstreams, sizeof(*core->upstreams));
+	core->stations = xcalloc(cfg->n_stations, sizeof(*core->stations));
+	/* Upstreams first, so the first return already has somewhere to go. */
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		r = start_instance(core, INSTANCE_UPSTREAM, &cfg->upstreams[i], &core->upstreams[core->n_upstreams]);
+		if (r < 0)
+			return r;
+		core->n_upstreams++;
+	}
+	for (size_t i = 0; i < cfg->n_stations; i++) {
+		r = station_new(core, &cfg->stations[i], &core->stations[core->n_stations]);
+		if (r < 0)
+			return r;
+		core->n_stations++;
+	}
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		struct instance *inst;
+		const char *why;
+		const struct loaded_plugin *p = plugin_registry_find(&core->plugins, cfg->devices[i].plugin, &why);
+		if (!p) {
+			log_err("%s:%d: %s: plugin '%s' could not be loaded: %s", cfg->file,
+				cfg->devices[i].line, cfg->devices[i].name, cfg->devices[i].plugin, why);
+			return -ENOENT;
+		}
+		r = instance_new(core, INSTANCE_DEVICE, &cfg->devices[i], p, &inst);
+		if (r < 0)
+			return r;
+		core->devices[core->n_devices++] = inst;
+	}
+	link_stations(core);
+	/* Devices start last: the stations they report to exist by now. */
+	for (size_t i = 0; i < core->n_devices; i++) {
+		r = instance_start(core->devices[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- reload ---- */
+
+static struct config_device *find_cfg_device(struct config_device *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* Rebuild one list of instances against the new config: unchanged ones keep
+ * running (re-pointed at the new config), changed ones restart, removed ones
+ * stop, new ones start. */
+static void reload_instances(struct core *core, enum instance_role role, struct instance ***list,
+			     size_t *n, struct config_device *newv, size_t new_n, bool start_now)
+{
+	struct instance **next = xcalloc(new_n ? new_n : 1, sizeof(*next));
+	size_t m = 0;
+	for (size_t i = 0; i < *n; i++) {
+		struct instance *inst = (*list)[i];
+		struct config_device *nc = find_cfg_device(newv, new_n, inst->name);
+		if (nc && config_device_equal(inst->cfg, nc)) {
+			inst->cfg = nc;
+			next[m++] = inst;
+			continue;
+		}
+		log_info("%s: %s", inst->name, nc ? "configuration changed: restarting" : "removed");
+		core_stop_instance(core, inst);
+		forwarder_free(inst->fw);
+		instance_free(inst);
+	}
+	for (size_t i = 0; i < new_n; i++) {
+		bool have = false;
+		for (size_t k = 0; k < m; k++)
+			have |= strcmp(next[k]->name, newv[i].name) == 0;
+		if (have)
+			continue;
+		struct instance *inst;
+		if (role == INSTANCE_UPSTREAM || start_now) {
+			if (start_instance(core, role, &newv[i], &inst) == 0)
+				next[m++] = inst;
+		} else {
+			const char *why;
+			const struct loaded_plugin *p = plugin_registry_find(&core->plugins, newv[i].plugin, &why);
+			if (p && instance_new(core, role, &newv[i], p, &inst) == 0)
+				next[m++] = inst;
+		}
+	}
+	free(*list);
+	*list = next;
+	*n = m;
+}
+
+int core_reload(struct core *core)
+{
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_monotonic_usec());
+	core->state = "reloading";
+	log_info("reloading %s", core->cfg->file);
+
+	struct config_errors errs = { 0 };
+	struct circd_config *ncfg = NULL;
+	int r = config_load(core->cfg->file, &ncfg, &errs);
+	struct plugin_registry nreg = { 0 };
+	char *error = NULL;
+	if (r == 0) {
+		r = plugin_registry_load(&nreg, ncfg->plugin_directory, &error);
+		if (r < 0) {
+			config_errors_add(&errs, ncfg->file, 0, "%s", error);
+			free(error);
+		}
+	}
+	if (r == 0) {
+		struct config_schema_source src;
+		core_schema_source(&nreg, &src);
+		r = config_check_options(ncfg, &src, &errs);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_err("%s", errs.msgs[i]);
+		log_err("reload refused: the new configuration has %zu error(s); still running the old one",
+			errs.n);
+		config_errors_free(&errs);
+		config_free(ncfg);
+		plugin_registry_free(&nreg);
+		core_schema_source(&core->plugins, &(struct config_schema_source){ 0 });
+		core->state = "running";
+		sd_notify(0, "READY=1");
+		return -EINVAL;
+	}
+	config_errors_free(&errs);
+	if (strcmp(ncfg->state_directory, core->cfg->state_directory) != 0)
+		log_warning("state_directory changed: takes effect at the next restart");
+
+	/* New plugins: keep the old registry's handles alive (never dlclose);
+	 * instances that keep running keep pointing at the old descriptors. */
+	struct plugin_registry old_reg = core->plugins;
+	core->plugins = nreg;
+
+	/* Stations go first (they hold device pointers), come back last. */
+	struct station **old_st = core->stations;
+	size_t old_n_st = core->n_stations;
+	core->stations = xcalloc(ncfg->n_stations ? ncfg->n_stations : 1, sizeof(*core->stations));
+	core->n_stations = 0;
+	struct circd_config *old_cfg = core->cfg;
+	core->cfg = ncfg;
+
+	reload_instances(core, INSTANCE_UPSTREAM, &core->upstreams, &core->n_upstreams,
+			 ncfg->upstreams, ncfg->n_upstreams, true);
+	reload_instances(core, INSTANCE_DEVICE, &core->devices, &core->n_devices, ncfg->devices,
+			 ncfg->n_devices, false);
+	for (size_t i = 0; i < ncfg->n_stations; i++) {
+		struct station *keep = NULL;
+		for (size_t k = 0; k < old_n_st; k++)
+			if (old_st[k] && strcmp(old_st[k]->name, ncfg->stations[i].name) == 0 &&
+			    config_station_equal(old_st[k]->cfg, &ncfg->stations[i]))
+				keep = old_st[k], old_st[k] = NULL;
+		if (keep) {
+			keep->cfg = &ncfg->stations[i];
+			core->stations[core->n_stations++] = keep;
+		} else if (station_new(core, &ncfg->stations[i], &core->stations[core->n_stations]) == 0) {
+			core->n_stations++;
+		}
+	}
+	for (size_t k = 0; k < old_n_st; k++)
+		station_free(old_st[k]);
+	free(old_st);
+	link_stations(core);
+	for (size_t i = 0; i < core->n_devices; i++)
+		if (!core->devices[i]->thread_started && !core->devices[i]->restart_timer)
+			instance_start(core->devices[i]);
+
+	log_set_level(ncfg->log_level);
+	/* Keep the refused/loaded bookkeeping of the old registry out of the way
+	 * but its handles open. */
+	old_reg.n_plugins = 0;
+	plugin_registry_free(&old_reg);
+	config_free(old_cfg);
+	core_flush(core);
+	core->state = "running";
+	core_update_status(core);
+	sd_notify(0, "READY=1");
+	log_info("reload done: %zu devices, %zu stations, %zu upstreams", core->n_devices,
+		 core->n_stations, core->n_upstreams);
+	return 0;
+}
+
+/* ---- signals ---- */
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct core *core = userdata;
+	log_info("received %s: stopping", strsignal((int)si->ssi_signo));
+	sd_event_exit(core->event, 0);
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	core_reload(userdata);
+	return 0;
+}
+
+/* ---- run ---- */
+
+static int make_runtime_dir(const char *dir)
+{
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int core_run(struct circd_config *cfg, struct plugin_registry *reg, const char *config_path)
+{
+	struct core core_storage = { 0 }, *core = &core_storage;
+	int exit_code = 0, r;
+	char *error = NULL;
+
+	core->cfg = cfg;
+	core->plugins = *reg;
+	core->state = "starting";
+	core->start_realtime_usec = now_realtime_usec();
+	core->rng = now_monotonic_usec() ^ (uint64_t)getpid();
+
+	r = journal_open(cfg->state_directory, &core->journal, &error);
+	if (r < 0) {
+		log_err("cannot open the journal: %s", error ? error : strerror(-r));
+		free(error);
+		exit_code = 3;
+		goto out;
+	}
+	r = journal_requeue_inflight(core->journal);
+	if (r > 0)
+		log_notice("journal: %d transaction(s) were in flight at the last stop; they will be "
+			   "checked with the upstream before being sent again", r);
+	if (r < 0 || journal_commit(core->journal) < 0) {
+		exit_code = 3;
+		goto out;
+	}
+
+	sd_event_default(&core->event);
+	if (mailbox_init(&core->inbox, INBOX_CAPACITY) < 0) {
+		exit_code = 2;
+		goto out;
+	}
+	sd_event_add_io(core->event, &core->inbox_source, core->inbox.efd, EPOLLIN, on_inbox, core);
+	sd_event_add_signal(core->event, NULL, SIGTERM, on_sigterm, core);
+	sd_event_add_signal(core->event, NULL, SIGINT, on_sigterm, core);
+	sd_event_add_signal(core->event, NULL, SIGHUP, on_sighup, core);
+
+	r = make_runtime_dir(cfg->runtime_directory);
+	if (r < 0) {
+		log_err("runtime directory %s: %s", cfg->runtime_directory, strerror(-r));
+		exit_code = 2;
+		goto out;
+	}
+	core->socket_path = xasprintf("%s/control.sock", cfg->runtime_directory);
+	r = control_new(&core->control, core->event, core->socket_path, cfg->control_group, &error);
+	if (r < 0) {
+		log_err("control socket: %s", error ? error : strerror(-r));
+		free(error);
+		exit_code = 2;
+		goto out;
+	}
+	ctl_handlers_register(core);
+
+	r = apply_config_initial(core);
+	if (r < 0) {
+		log_err("startup failed; see the messages above");
+		exit_code = 2;
+		goto out;
+	}
+
+	sd_event_add_time_relative(core->event, &core->status_timer, CLOCK_MONOTONIC, 0, 0,
+				   on_status_timer, core);
+	sd_event_source_set_enabled(core->status_timer, SD_EVENT_ON);
+	sd_event_add_time_relative(core->event, &core->prune_timer, CLOCK_MONOTONIC,
+				   60 * USEC_PER_SEC, 0, on_prune_timer, core);
+	sd_event_source_set_enabled(core->prune_timer, SD_EVENT_ON);
+	if (sd_watchdog_enabled(0, &core->watchdog_usec) > 0 && core->watchdog_usec) {
+		sd_event_add_time_relative(core->event, &core->watchdog_timer, CLOCK_MONOTONIC,
+					   core->watchdog_usec / 2, 0, on_watchdog_timer, core);
+		sd_event_source_set_enabled(core->watchdog_timer, SD_EVENT_ON);
+	}
+
+	core->state = "running";
+	core_flush(core);
+	core_update_status(core);
+	sd_notify(0, "READY=1");
+	log_info("circd %s running: site '%s', %zu devices, %zu stations, %zu upstreams, journal %s",
+		 PACKAGE_VERSION, cfg->site, core->n_devices, core->n_stations, core->n_upstreams,
+		 journal_path(core->journal));
+
+	exit_code = sd_event_loop(core->event);
+	if (exit_code < 0)
+		exit_code = 2;
+
+	core->state = "stopping";
+	sd_notify(0, "STOPPING=1");
+out:
+	/* Devices first (their last events are still journaled), then the
+	 * upstreams (what they answered is committed). */
+	for (size_t i = 0; i < core->n_devices; i++)
+		if (core->journal && core->inbox.efd > 0)
+			core_stop_instance(core, core->devices[i]);
+	for (size_t i = 0; i < core->n_upstreams; i++)
+		if (core->journal && core->inbox.efd > 0)
+			core_stop_instance(core, core->upstreams[i]);
+	for (size_t i = 0; i < core->n_stations; i++)
+		station_free(core->stations[i]);
+	for (size_t i = 0; i < core->n_devices; i++)
+		instance_free(core->devices[i]);
+	for (size_t i = 0; i < core->n_upstreams; i++) {
+		forwarder_free(core->upstreams[i]->fw);
+		instance_free(core->upstreams[i]);
+	}
+	free(core->stations);
+	free(core->devices);
+	free(core->upstreams);
+	if (core->inbox.efd > 0) {
+		for (struct mailbox_node *n = mailbox_take_all(&core->inbox); n;) {
+			struct mailbox_node *next = n->next;
+			free(n);
+			n = next;
+		}
+	}
+	control_free(core->control);
+	free(core->socket_path);
+	sd_event_source_disable_unref(core->inbox_source);
+	sd_event_source_disable_unref(core->status_timer);
+	sd_event_source_disable_unref(core->watchdog_timer);
+	sd_event_source_disable_unref(core->prune_timer);
+	if (core->inbox.efd > 0)
+		mailbox_destroy(&core->inbox);
+	sd_event_unref(core->event);
+	journal_close(core->journal);
+	free(core->status_text);
+	config_free(core->cfg);
+	plugin_registry_free(&core->plugins);
+	if (exit_code == 0)
+		log_info("stopped");
+	return exit_code;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The core's context: the one place that owns state.  Everything here is
+ * touched by the main thread only (the sd-event loop); worker threads talk
+ * to it through core->inbox and the per-instance mailboxes (instance.h).
+ */
+#ifndef CIRCD_CORE_H
+#define CIRCD_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "daemon/conf.h"
+#include "journal.h"
+#include "mailbox.h"
+#include "plugin_loader.h"
+
+struct instance;
+struct station;
+struct control;
+
+#define INBOX_CAPACITY 65536 /* events queued for the main loop before emit() says -ENOBUFS */
+
+struct core {
+	sd_event *event;
+	struct circd_config *cfg;
+	struct plugin_registry plugins;
+	struct journal *journal;
+	struct control *control;
+	char *socket_path;
+
+	struct mailbox inbox;
+	sd_event_source *inbox_source;
+
+	struct instance **devices;
+	size_t n_devices;
+	struct instance **upstreams;
+	size_t n_upstreams;
+	struct station **stations;
+	size_t n_stations;
+
+	uint64_t start_realtime_usec;
+	uint64_t watchdog_usec;  /* 0 = no watchdog */
+	sd_event_source *watchdog_timer;
+	sd_event_source *status_timer;
+	sd_event_source *prune_timer;
+	char *status_text;       /* last STATUS= sent */
+	const char *state;       /* "starting", "running", "reloading", "stopping" */
+	bool backlog_alerted;
+
+	uint64_t rng;            /* backoff jitter */
+	uint64_t events_total;
+	uint64_t txns_total;
+	uint64_t duplicates_total;
+};
+
+/* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes
+ * ownership of cfg and reg.  Returns an exit code. */
+int core_run(struct circd_config *cfg, struct plugin_registry *reg, const char *config_path);
+
+/* Write anything pending in the journal and run its after-commit actions.
+ * A failed commit stops the daemon (see core.c for why). */
+void core_flush(struct core *core);
+
+/* Option schemas for config_check_options(): plugins from the registry,
+ * roles from the stations. */
+void core_schema_source(struct plugin_registry *reg, struct config_schema_source *out);
+
+/* Recompute and send STATUS= (and the backlog alert) now. */
+void core_update_status(struct core *core);
+
+/* SIGHUP: re-read the config file; returns 0 or -EINVAL (old config kept). */
+int core_reload(struct core *core);
+
+struct instance *core_find_device(struct core *core, const char *name);
+
+#endif

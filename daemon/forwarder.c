@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core.h"
+#include "forwarder.h"
+#include "instance.h"
+#include "log.h"
+#include "util/util.h"
+
+struct forwarder {
+	struct core *core;
+	struct instance *up;
+	int64_t cursor;       /* highest txn id handed out in this round */
+	size_t window;        /* handed out, not yet answered */
+	bool woken;
+	bool paused;          /* after a RETRY, until retry_at */
+	bool draining;        /* after a RETRY, until every handed-out one is answered */
+	uint64_t retry_at;    /* monotonic */
+	unsigned consecutive_failures;
+	sd_event_source *timer;
+	char *last_error;
+	struct txn_msg **staged; /* marked inflight, handed over after commit */
+	size_t n_staged, cap_staged;
+};
+
+struct forwarder *forwarder_new(struct core *core, struct instance *upstream)
+{
+	struct forwarder *fw = xcalloc(1, sizeof(*fw));
+	fw->core = core;
+	fw->up = upstream;
+	fw->woken = true;
+	return fw;
+}
+
+void forwarder_free(struct forwarder *fw)
+{
+	if (!fw)
+		return;
+	sd_event_source_disable_unref(fw->timer);
+	for (size_t i = 0; i < fw->n_staged; i++)
+		txn_msg_free(fw->staged[i]);
+	free(fw->staged);
+	free(fw->last_error);
+	free(fw);
+}
+
+void forwarder_wake(struct forwarder *fw)
+{
+	fw->woken = true;
+}
+
+static const char *kind_name_to_json(const char *k) { return k ? k : ""; }
+
+static enum circd_txn_kind kind_from_name(const char *k)
+{
+	static const struct { const char *name; enum circd_txn_kind kind; } map[] = {
+		{ "checkin", CIRCD_TXN_CHECKIN }, { "checkout", CIRCD_TXN_CHECKOUT },
+		{ "renew", CIRCD_TXN_RENEW },     { "alarm", CIRCD_TXN_ALARM },
+		{ "count", CIRCD_TXN_COUNT },     { "location", CIRCD_TXN_LOCATION },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (strcmp(map[i].name, k) == 0)
+			return map[i].kind;
+	return 0;
+}
+
+static void add_time(json_object *o, const char *key, uint64_t usec)
+{
+	char buf[40];
+	format_iso8601(usec, buf, sizeof(buf));
+	json_object_object_add(o, key, json_object_new_string(buf));
+}
+
+static struct txn_msg *txn_from_delivery(struct forwarder *fw, struct journal_delivery *d)
+{
+	struct core *core = fw->core;
+	struct txn_msg *t = xcalloc(1, sizeof(*t));
+	uint64_t now = now_realtime_usec();
+	bool replay = d->attempts > 0 || d->maybe_sent ||
+		      now - d->created_usec > FORWARDER_REPLAY_AFTER_USEC;
+
+	t->kind = TAKE_PTR(d->kind);
+	t->station = TAKE_PTR(d->station);
+	t->device = TAKE_PTR(d->device);
+	t->item_id = d->item_id ? TAKE_PTR(d->item_id) : xstrdup("");
+	t->uid = d->uid ? TAKE_PTR(d->uid) : xstrdup("");
+	t->patron_id = TAKE_PTR(d->patron_id);
+
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(d->txn_id));
+	json_object_object_add(o, "kind", json_object_new_string(kind_name_to_json(t->kind)));
+	json_object_object_add(o, "site", json_object_new_string(core->cfg->site));
+	if (core->cfg->isil)
+		json_object_object_add(o, "isil", json_object_new_string(core->cfg->isil));
+	json_object_object_add(o, "station", json_object_new_string(t->station));
+	json_object_object_add(o, "device", json_object_new_string(t->device));
+	json_object_object_add(o, "item_id", json_object_new_string(t->item_id));
+	json_object_object_add(o, "uid", json_object_new_string(t->uid));
+	if (t->patron_id)
+		json_object_object_add(o, "patron_id", json_object_new_string(t->patron_id));
+	add_time(o, "event_time", d->event_time_usec);
+	add_time(o, "created", d->created_usec);
+	json_object_object_add(o, "replay", json_object_new_boolean(replay));
+	if (d->detail_json) {
+		json_object *detail = json_tokener_parse(d->detail_json);
+		if (detail)
+			json_object_object_add(o, "detail", detail);
+	}
+	t->json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+
+	t->txn = (struct circd_txn){
+		.struct_size = sizeof(struct circd_txn),
+		.kind = kind_from_name(t->kind),
+		.id = d->txn_id,
+		.event_time_usec = d->event_time_usec,
+		.created_usec = d->created_usec,
+		.attempts = d->attempts,
+		.replay = replay,
+		.maybe_sent = d->maybe_sent,
+		.site = core->cfg->site,
+		.station = t->station,
+		.device = t->device,
+		.item_id = t->item_id,
+		.patron_id = t->patron_id,
+		.uid = t->uid,
+		.json = t->json,
+	};
+	return t;
+}
+
+static void hand_over(void *userdata, uint64_t arg)
+{
+	struct forwarder *fw = userdata;
+	for (size_t i = 0; i < fw->n_staged; i++)
+		instance_submit_txn(fw->up, fw->staged[i]);
+	fw->n_staged = 0;
+}
+
+static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct forwarder *fw = userdata;
+	fw->paused = false;
+	fw->woken = true;
+	core_flush(fw->core);
+	return 0;
+}
+
+void forwarder_feed_if_woken(struct forwarder *fw)
+{
+	if (!fw->woken || fw->paused || !fw->up->thread_started)
+		return;
+	if (fw->draining && fw->window > 0)
+		return; /* the rest of the failed round must come back first: order */
+	fw->draining = false;
+	/* Keep the upstream busy without holding the whole backlog in memory. */
+	if (fw->window >= FORWARDER_WINDOW / 2)
+		return;
+	fw->woken = false;
+	if (fw->window == 0)
+		fw->cursor = 0; /* rows sent back to pending (retries, staff) come first again */
+	struct journal_delivery *d = NULL;
+	int n = journal_fetch_pending(fw->core->journal, fw->up->name, fw->cursor,
+				      FORWARDER_WINDOW - fw->window, &d);
+	for (int i = 0; i < n; i++) {
+		int r = journal_set_delivery(fw->core->journal, d[i].txn_id, fw->up->name, "inflight",
+					     d[i].attempts, d[i].maybe_sent, NULL, NULL);
+		if (r < 0) {
+			/* The commit will fail too and stop the daemon; hand nothing over. */
+			for (int k = i; k < n; k++)
+				journal_delivery_clear(&d[k]);
+			break;
+		}
+		if (fw->n_staged == fw->cap_staged) {
+			fw->cap_staged = fw->cap_staged ? fw->cap_staged * 2 : FORWARDER_WINDOW;
+			fw->staged = xrealloc(fw->staged, fw->cap_staged * sizeof(*fw->staged));
+		}
+		fw->staged[fw->n_staged++] = txn_from_delivery(fw, &d[i]);
+		fw->cursor = d[i].txn_id;
+		fw->window++;
+		journal_delivery_clear(&d[i]);
+	}
+	free(d);
+	if (fw->n_staged)
+		journal_after_commit(fw->core->journal, hand_over, fw, 0);
+	/* A full window may leave more pending: look again when answers come. */
+	if (n == FORWARDER_WINDOW)
+		fw->woken = true;
+}
+
+static void set_last_error(struct forwarder *fw, const char *msg)
+{
+	free(fw->last_error);
+	fw->last_error = msg ? xstrdup(msg) : NULL;
+}
+
+static void pause_upstream(struct forwarder *fw)
+{
+	struct core *core = fw->core;
+	uint64_t delay = backoff_full_jitter_usec(FORWARDER_BACKOFF_BASE_USEC, FORWARDER_BACKOFF_CAP_USEC,
+						  fw->consecutive_failures, &core->rng);
+	fw->consecutive_failures++;
+	fw->paused = true;
+	fw->retry_at = now_monotonic_usec() + delay;
+	/* Take back what the worker has not taken yet: order is kept because
+	 * everything from the failed one on goes back to pending. */
+	for (struct mailbox_node *n = mailbox_take_all(&fw->up->txns); n;) {
+		struct txn_msg *t = (struct txn_msg *)n;
+		n = n->next;
+		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending", t->txn.attempts,
+				     t->txn.maybe_sent, NULL, NULL);
+		fw->window--;
+		txn_msg_free(t);
+	}
+	if (!fw->timer)
+		sd_event_add_time(core->event, &fw->timer, CLOCK_MONOTONIC, fw->retry_at, 0,
+				  on_retry_timer, fw);
+	else {
+		sd_event_source_set_time(fw->timer, fw->retry_at);
+		sd_event_source_set_enabled(fw->timer, SD_EVENT_ONESHOT);
+	}
+	log_fields(CIRCD_LOG_NOTICE, (const char *const *)fw->up->fields,
+		   "%s: upstream unavailable (%s); retrying in %.1f s", fw->up->name,
+		   fw->last_error ? fw->last_error : "no reason given", (double)delay / 1e6);
+}
+
+void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
+{
+	struct core *core = fw->core;
+	uint32_t attempts = t->txn.attempts + 1;
+	if (fw->window)
+		fw->window--;
+	switch (t->status) {
+	case CIRCD_TXN_OK:
+		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "done", attempts,
+				     t->txn.maybe_sent, t->message, t->fields_json);
+		fw->consecutive_failures = 0;
+		break;
+	case CIRCD_TXN_REJECTED: {
+		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "rejected", attempts,
+				     t->txn.maybe_sent, t->message ? t->message : "rejected", t->fields_json);
+		const char *fields[] = { fw->up->fields[0], "MESSAGE_ID=" CIRCD_MSGID_EXCEPTION, NULL };
+		log_fields(CIRCD_LOG_WARNING, fields,
+			   "%s: %s of item '%s' (transaction %lld) rejected: %s; see circctl exceptions",
+			   fw->up->name, t->kind, t->item_id, (long long)t->txn.id,
+			   t->message ? t->message : "no reason given");
+		fw->consecutive_failures = 0;
+		break;
+	}
+	default:
+		/* It was taken, so it may have reached the upstream. */
+		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending", attempts, true,
+				     t->message, NULL);
+		set_last_error(fw, t->message);
+		fw->draining = true;
+		if (!fw->paused)
+			pause_upstream(fw);
+		break;
+	}
+	txn_msg_free(t);
+	fw->woken = true;
+}
+
+void forwarder_stats(struct forwarder *fw, struct forwarder_stats *out)
+{
+	enum circd_health h = fw->up->health;
+	out->state = fw->paused || h == CIRCD_HEALTH_OFFLINE || h == CIRCD_HEALTH_FAILED ? "down"
+		     : h == CIRCD_HEALTH_STARTING ? "connecting"
+		     : "up";
+	out->window = fw->window;
+	out->consecutive_failures = fw->consecutive_failures;
+	out->last_error = fw->last_error;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An instance is one configured device or upstream: a plugin's state, its
+ * worker thread, and the host API it is given.  The struct circd_host_api
+ * functions are implemented here; they are the only code that runs on a
+ * worker thread and touches host memory, and they touch only this
+ * instance's mailboxes and atomics and the core's inbox.
+ */
+#ifndef CIRCD_INSTANCE_H
+#define CIRCD_INSTANCE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <circd/plugin.h>
+
+#include "core.h"
+#include "mailbox.h"
+
+enum instance_role { INSTANCE_DEVICE, INSTANCE_UPSTREAM };
+
+struct station;
+struct forwarder;
+
+struct instance {
+	struct core *core;
+	enum instance_role role;
+	char *name;
+	const struct loaded_plugin *plugin;
+	struct config_device *cfg; /* points into core->cfg; re-pointed on reload */
+	struct resolved_options opts;
+	char *fields[3];           /* "CIRCD_DEVICE=x", "CIRCD_PLUGIN=y", NULL */
+	void *state;
+
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop_requested;
+	int stop_efd;
+	struct mailbox commands; /* main -> worker */
+	struct mailbox txns;     /* main -> worker (upstreams) */
+	struct mailbox_node *taken_cmds, *taken_txns; /* worker-only lists */
+	atomic_uint_fast64_t heartbeat_usec;           /* monotonic */
+	atomic_bool in_wait;
+
+	/* main thread only */
+	enum circd_health health;
+	char *health_reason;
+	uint64_t events;
+	uint64_t next_command_id;
+	struct station *station;
+	struct forwarder *fw;
+	unsigned restarts;
+	sd_event_source *restart_timer;
+};
+
+/* Messages from workers to the main loop (core->inbox). */
+enum inbox_type { INBOX_EVENT, INBOX_HEALTH, INBOX_COMMAND_DONE, INBOX_TXN_REPORT, INBOX_EXIT };
+
+struct inbox_msg {
+	struct mailbox_node node; /* first */
+	enum inbox_type type;
+	struct instance *inst;
+};
+
+struct event_msg {
+	struct inbox_msg m;
+	struct circd_event ev; /* pointers point into data[] */
+	char data[];
+};
+
+struct health_msg {
+	struct inbox_msg m;
+	enum circd_health health;
+	char reason[200];
+};
+
+struct command_msg {
+	struct inbox_msg m; /* reused for the done message */
+	struct circd_command cmd;
+	int status;
+	char *name, *text;
+	char detail[200];
+};
+
+/* A transaction handed to an upstream, and its answer. */
+struct txn_msg {
+	struct inbox_msg m;
+	struct circd_txn txn;
+	char *station, *device, *item_id, *patron_id, *uid, *json, *kind;
+	uint32_t status;
+	char *message, *fields_json;
+};
+void txn_msg_free(struct txn_msg *t);
+
+extern const struct circd_host_api host_api;
+
+/* Main thread.  create: resolve options, call the plugin's create(). */
+int instance_new(struct core *core, enum instance_role role, struct config_device *cfg,
+		 const struct loaded_plugin *plugin, struct instance **out);
+int instance_start(struct instance *inst);
+/* Ask run() to return, join the thread, destroy the plugin state.
+ * Messages it already posted stay in core->inbox (processed by the caller). */
+void instance_stop(struct instance *inst);
+void instance_free(struct instance *inst);
+/* Queue a command; returns its id. */
+uint64_t instance_send_command(struct instance *inst, const struct circd_command *cmd);
+/* Upstreams: hand a transaction to the worker. */
+void instance_submit_txn(struct instance *inst, struct txn_msg *t);
+/* True when the worker checked in within max_age_usec or waits in host->wait(). */
+bool instance_alive(struct instance *inst, uint64_t max_age_usec);
+
+const char *health_to_string(enum circd_health h);
+
+#endif

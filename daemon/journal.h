@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The journal: circd's durable memory (SQLite, WAL, synchronous=FULL).
+ *
+ * Invariants:
+ *  - One connection, owned by the main thread.  Nothing else touches it.
+ *  - Writes are grouped: journal_begin() opens a write transaction lazily;
+ *    the main loop calls journal_commit() once per dispatch, so events that
+ *    arrive together share one fsync.  Anything that acknowledges a write to
+ *    the outside world (a device, an upstream, a control client) happens
+ *    only after journal_commit() returned 0: callers queue such actions with
+ *    journal_after_commit().
+ *  - A commit that fails is fatal for the process (see core.c): the journal
+ *    never runs without persistence, and nothing not committed was acked.
+ *  - Deliveries move pending -> inflight -> done | rejected | dead, and a
+ *    staff member may move rejected/dead -> pending (retry) or -> dismissed.
+ *    Only rows whose deliveries are all done/dismissed are ever pruned.
+ */
+#ifndef CIRCD_JOURNAL_H
+#define CIRCD_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define JOURNAL_SCHEMA_VERSION 1
+#define JOURNAL_FILE "journal.db"
+
+struct journal;
+
+/* Opens (creating if needed) <state_dir>/journal.db and migrates it forward.
+ * Refuses a newer schema, an unwritable directory and a corrupt database:
+ * returns a negative errno and *error (malloc'd) naming the file and reason. */
+int journal_open(const char *state_dir, struct journal **out, char **error);
+void journal_close(struct journal *j);
+sqlite3 *journal_db(struct journal *j);
+const char *journal_path(struct journal *j);
+
+/* Group commit. */
+int journal_begin(struct journal *j);
+/* 0, or -EIO with the SQLite message logged; on failure the transaction is
+ * rolled back and the after-commit actions are discarded (not run). */
+int journal_commit(struct journal *j);
+bool journal_dirty(struct journal *j);
+typedef void (*journal_action_fn)(void *userdata, uint64_t arg);
+void journal_after_commit(struct journal *j, journal_action_fn fn, void *userdata, uint64_t arg);
+/* Statistics for the benchmark and status: commits and rows. */
+uint64_t journal_commit_count(struct journal *j);
+
+struct journal_txn_in {
+	const char *kind;       /* "checkin", "checkout", "alarm", ... */
+	const char *station;
+	const char *device;
+	const char *item_id;    /* "" when unknown (unreadable tag): still journaled */
+	const char *uid;        /* hex or "" */
+	const char *patron_id;  /* or NULL */
+	uint64_t event_time_usec;
+	uint64_t device_event_id; /* 0 = none */
+	const char *detail_json;  /* decoded tag and station facts, or NULL */
+};
+
+/* Inserts the transaction and one pending delivery per upstream.  Returns 0
+ * and *id, or -EEXIST when (device, device_event_id) was already journaled
+ * (a re-delivered event), or -EIO. */
+int journal_add_transaction(struct journal *j, const struct journal_txn_in *t,
+			    const char *const *upstreams, size_t n_upstreams, int64_t *id);
+
+/* Raw observations worth keeping (gate passes, sensor values, faults). */
+int journal_add_event(struct journal *j, const char *device, const char *type,
+		      uint64_t time_usec, uint64_t device_event_id, const char *detail_json);
+
+/* ---- Forwarder support ---- */
+
+/* At start: every inflight delivery becomes pending with maybe_sent = 1
+ * (it may have reached the upstream before the crash). Returns the count. */
+int journal_requeue_inflight(struct journal *j);
+
+struct journal_delivery {
+	int64_t txn_id;
+	char *kind, *station, *device, *item_id, *uid, *patron_id, *detail_json;
+	uint64_t event_time_usec, created_usec;
+	uint32_t attempts;
+	bool maybe_sent;
+};
+void journal_delivery_clear(struct journal_delivery *d);
+
+/* Up to max pending deliveries of upstream with txn_id > after_id, oldest
+ * first.  *out is malloc'd (free each with journal_delivery_clear, then the
+ * array).  Returns the count or a negative errno. */
+int journal_fetch_pending(struct journal *j, const char *upstream, int64_t after_id, size_t max,
+			  struct journal_delivery **out);
+
+int journal_set_delivery(struct journal *j, int64_t txn_id, const char *upstream,
+			 const char *state, uint32_t attempts, bool maybe_sent,
+			 const char *message, const char *response_json);
+
+struct journal_backlog {
+	int64_t pending;      /* pending + inflight */
+	uint64_t oldest_usec; /* created time of the oldest, 0 when none */
+	int64_t done, rejected, dead;
+};
+int journal_backlog(struct journal *j, const char *upstream, struct journal_backlog *out);
+
+/* Staff actions on exceptions (rejected or dead deliveries).  id is the txn
+ * id; upstream NULL = every exception of that txn.  -ENOENT when none. */
+int journal_exception_retry(struct journal *j, int64_t txn_id);
+int journal_exception_dismiss(struct journal *j, int64_t txn_id, const char *note);
+
+/* Delete transactions older than cutoff whose deliveries are all finished
+ * (done/dismissed), and events older than cutoff.  Returns rows deleted. */
+int journal_prune(struct journal *j, uint64_t cutoff_usec);
+
+#endif

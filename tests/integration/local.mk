@@ -1,0 +1,1 @@
+# tests/integration: the daemon's stories (python3, real circd binary)
