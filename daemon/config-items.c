@@ -12,8 +12,7 @@
  * remembered: a later duplicate is still a duplicate, and a station that
  * names it is not told the device is "unknown" on top of its own error.
  */
-/* autoconf's config.h: with quotes, daemon/conf.h would be found first. */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <string.h>

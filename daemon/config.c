@@ -9,9 +9,7 @@
  * config.  Plugin and role options are kept raw here; options.c checks them
  * against the schemas.
  */
-/* autoconf's config.h: with quotes, daemon/conf.h (this module's header)
- * would be found first. */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 # daemon/config.mk: the config module (libcircd-config.la), its tests and fuzz target
 noinst_LTLIBRARIES += daemon/libcircd-config.la
-daemon_libcircd_config_la_SOURCES = daemon/config.c daemon/config-items.c daemon/options.c daemon/conf.h \
-	daemon/config-internal.h
+daemon_libcircd_config_la_SOURCES = daemon/config.c daemon/config-items.c daemon/options.c \
+	daemon/conf.h daemon/config-internal.h
 daemon_libcircd_config_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_config_la_LIBADD = lib/libcircd-util.la $(LIBCONFIG_LIBS) -lm
 

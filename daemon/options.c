@@ -9,9 +9,7 @@
  * disagree: an INT option takes an integer; a FLOAT takes an integer or a
  * float; a BOOL only true/false; a STRING only a string.
  */
-/* autoconf's config.h: with quotes, daemon/conf.h (this module's header)
- * would be found first. */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>

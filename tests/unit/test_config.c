@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 
 /* libconfig 1.5 leaks a read-ahead string token on some syntax errors (see
  * tests/fuzz/fuzz_config.c): not ours, suppressed under LeakSanitizer. */
