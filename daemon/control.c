@@ -30,6 +30,7 @@
 #include "util/util.h"
 
 #define REQUEST_MAX_BYTES (64 * 1024)
+#define REQUEST_TOO_LARGE "request too large (limit 65536 bytes)"
 #define OUTPUT_HIGH_WATER (256 * 1024)
 #define READ_CHUNK 4096
 /* Accept at most this many connections per wakeup, so a flood of
@@ -268,6 +269,8 @@ static void client_process_input(struct control_client *c)
 {
 	size_t start = 0;
 
+	if (!c->in)
+		return; /* nothing read yet */
 	while (!c->closing && client_pending_output(c) < OUTPUT_HIGH_WATER) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
 		size_t len;
@@ -279,7 +282,7 @@ static void client_process_input(struct control_client *c)
 			break;
 
 		if (len > REQUEST_MAX_BYTES) {
-			client_queue_error(c, "request too large (limit 65536 bytes)");
+			client_queue_error(c, REQUEST_TOO_LARGE);
 			c->closing = true;
 		} else if (!line_is_blank(c->in + start, len)) {
 			if (!client_handle_line(c, c->in + start, len))
@@ -299,7 +302,7 @@ static void client_process_input(struct control_client *c)
 	 * after the client has sent all of it. */
 	if (!c->closing && c->in_len > REQUEST_MAX_BYTES &&
 	    !memchr(c->in, '\n', c->in_len)) {
-		client_queue_error(c, "request too large (limit 65536 bytes)");
+		client_queue_error(c, REQUEST_TOO_LARGE);
 		c->closing = true;
 		c->in_len = 0;
 	}

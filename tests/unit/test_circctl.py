@@ -227,16 +227,15 @@ class CircctlTest(unittest.TestCase):
         self.serve({"status": STATUS_HEALTHY})
         os.chmod(locked, 0)
         self.addCleanup(os.chmod, locked, 0o755)
-        preexec = None
+        as_user = {}
         if os.geteuid() == 0:
             nobody = 65534
-            preexec = lambda: os.setuid(nobody)
-            probe = subprocess.run([CIRCCTL, "--version"], capture_output=True,
-                                   preexec_fn=preexec)
+            as_user = {"user": nobody, "group": nobody, "extra_groups": []}
+            probe = subprocess.run([CIRCCTL, "--version"], capture_output=True, **as_user)
             if probe.returncode != 0:
                 self.skipTest("running as root and %s cannot run as uid %d: EACCES not "
                               "tested" % (CIRCCTL, nobody))
-        r = self.run_circctl("status", preexec_fn=preexec)
+        r = self.run_circctl("status", **as_user)
         if r.returncode == 0:
             self.skipTest("this system let the connection through: EACCES not tested")
         self.assertExit(r, 3)
