@@ -14,3 +14,11 @@ tests_unit_test_control_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLA
 	$(CMOCKA_CFLAGS) -I$(top_srcdir)
 tests_unit_test_control_LDADD = daemon/libcircd-control.la lib/libcircd-util.la \
 	$(SYSTEMD_LIBS) $(JSONC_LIBS) $(CMOCKA_LIBS)
+
+# The real server with canned answers, for test_circctl.py's end-to-end cases.
+check_PROGRAMS += tests/unit/control_canned_server
+tests_unit_control_canned_server_SOURCES = tests/unit/control_canned_server.c
+tests_unit_control_canned_server_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)
+tests_unit_control_canned_server_LDADD = daemon/libcircd-control.la lib/libcircd-util.la \
+	$(SYSTEMD_LIBS) $(JSONC_LIBS)

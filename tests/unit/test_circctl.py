@@ -25,6 +25,9 @@ import unittest
 
 CIRCCTL = os.environ.get("CIRCCTL_BIN") or os.path.join(
     os.environ.get("top_builddir", "."), "circctl")
+# daemon/control.c serving canned answers (tests/unit/control_canned_server.c).
+CANNED_SERVER = os.path.join(os.environ.get("top_builddir", "."),
+                             "tests", "unit", "control_canned_server")
 
 STATUS_HEALTHY = {
     "ok": True, "site": "Central Library", "version": "0.1.0", "uptime_sec": 7500,
@@ -454,6 +457,78 @@ class CircctlTest(unittest.TestCase):
         r = self.run_circctl("--version", socket_path=False)
         self.assertExit(r, 0)
         self.assertRegex(r.stdout, r"^circctl \(circd\) \d+\.\d+")
+
+
+@unittest.skipUnless(os.access(CANNED_SERVER, os.X_OK), "control_canned_server not built")
+class CircctlWithRealServerTest(unittest.TestCase):
+    """circctl against daemon/control.c itself (with canned handlers)."""
+
+    ANSWERS = {
+        "status": STATUS_HEALTHY,
+        "journal": {"ok": True, "transactions": TRANSACTIONS},
+        "export": {"ok": True, "transactions": TRANSACTIONS},
+        "sim": {},
+        "reload": {"ok": False, "error": "circd.conf:12: unknown plugin 'feg'"},
+    }
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="circctl-real-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.sock = os.path.join(self.tmp, "run", "control.sock")
+        answers = os.path.join(self.tmp, "answers.json")
+        with open(answers, "w") as f:
+            json.dump(self.ANSWERS, f)
+        # The server exits when its stdin closes: it cannot outlive us.
+        self.server = subprocess.Popen([CANNED_SERVER, self.sock, answers],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       text=True)
+        self.addCleanup(self.stop_server)
+        self.assertEqual(self.server.stdout.readline(), "ready\n")
+
+    def stop_server(self):
+        self.server.stdin.close()
+        self.server.wait(timeout=10)
+        self.server.stdout.close()
+        self.assertFalse(os.path.exists(self.sock), "control_free() left the socket")
+
+    def run_circctl(self, *args):
+        return subprocess.run([CIRCCTL, "-s", self.sock] + list(args), capture_output=True,
+                              text=True, timeout=20)
+
+    def next_request(self):
+        return json.loads(self.server.stdout.readline())
+
+    def test_status(self):
+        r = self.run_circctl("status")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +-\n")
+        self.assertEqual(self.next_request(), {"cmd": "status"})
+        r = self.run_circctl("--json", "status")
+        self.assertEqual(json.loads(r.stdout), STATUS_HEALTHY)
+
+    def test_journal_and_export(self):
+        r = self.run_circctl("journal", "--since", "-2h", "--state", "done")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("ils:done mqtt:pending", r.stdout)
+        req = self.next_request()
+        self.assertEqual(req["state"], "done")
+        self.assertRegex(req["since"], r"Z$")
+        r = self.run_circctl("export", "--format", "jsonl")
+        self.assertEqual([json.loads(line) for line in r.stdout.splitlines()], TRANSACTIONS)
+
+    def test_errors(self):
+        r = self.run_circctl("reload")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "circctl: circd.conf:12: unknown plugin 'feg'\n")
+        r = self.run_circctl("metrics")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "circctl: unknown command 'metrics'\n")
+
+    def test_sim_sends_each_line(self):
+        r = self.run_circctl("sim", "drop1", "tag uid=1", "tag uid=2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([self.next_request()["line"] for _ in range(2)],
+                         ["tag uid=1", "tag uid=2"])
 
 
 if __name__ == "__main__":
