@@ -17,4 +17,4 @@ dist_bashcompletion_DATA = tools/completion/circctl
 
 # Tests: a fake circd (Python) drives circctl through every command.
 TESTS += tests/unit/test_circctl.py
-EXTRA_DIST += tests/unit/test_circctl.py
+EXTRA_DIST += tests/unit/test_circctl.py tools/control-commands.md
