@@ -91,6 +91,9 @@ static void client_free(struct control_client *c)
 	sd_event_source_disable_unref(c->source);
 	if (c->fd >= 0)
 		close(c->fd);
+	/* That fd may be what a paused accept() was waiting for. */
+	if (c->ctl->listen_source)
+		sd_event_source_set_enabled(c->ctl->listen_source, SD_EVENT_ON);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -404,25 +407,24 @@ static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct control *ctl = userdata;
 
-	ctl->accept_retry_source = sd_event_source_disable_unref(ctl->accept_retry_source);
 	sd_event_source_set_enabled(ctl->listen_source, SD_EVENT_ON);
 	return 0;
 }
 
 /* Out of file descriptors: the listening socket stays readable, so stop
- * polling it for a second instead of spinning on accept(). */
+ * polling it for a while instead of spinning on accept().  The retry timer
+ * exists from the start: arming it needs no new fd (adding one would, and
+ * fail right now). */
 static void control_pause_accept(struct control *ctl)
 {
 	uint64_t now;
 
-	if (ctl->accept_retry_source)
-		return;
 	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0)
 		now = now_monotonic_usec();
-	if (sd_event_add_time(ctl->event, &ctl->accept_retry_source, CLOCK_MONOTONIC,
-			      now + ACCEPT_RETRY_USEC, 0, on_accept_retry, ctl) < 0)
-		return;
 	sd_event_source_set_enabled(ctl->listen_source, SD_EVENT_OFF);
+	if (sd_event_source_set_time(ctl->accept_retry_source, now + ACCEPT_RETRY_USEC) < 0 ||
+	    sd_event_source_set_enabled(ctl->accept_retry_source, SD_EVENT_ONESHOT) < 0)
+		sd_event_source_set_enabled(ctl->listen_source, SD_EVENT_ON);
 }
 
 static int control_add_client(struct control *ctl, int fd)
@@ -660,6 +662,11 @@ int control_new(struct control **out, sd_event *e, const char *socket_path,
 	if (r >= 0) {
 		r = sd_event_add_io(e, &ctl->listen_source, ctl->listen_fd, EPOLLIN,
 				    on_accept, ctl);
+		if (r >= 0)
+			r = sd_event_add_time(e, &ctl->accept_retry_source, CLOCK_MONOTONIC,
+					      UINT64_MAX, 0, on_accept_retry, ctl);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(ctl->accept_retry_source, SD_EVENT_OFF);
 		if (r < 0)
 			*error = xasprintf("cannot watch %s: %s", socket_path, strerror(-r));
 	}

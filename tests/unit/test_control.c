@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -606,6 +607,57 @@ static void test_client_vanishes_mid_answer(void **state)
 	client_close(c);
 }
 
+/* Out of file descriptors, accept() fails; the server must neither spin
+ * nor lose the waiting clients, and serve them once fds are free again. */
+static void test_accept_recovers_from_emfile(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c[4];
+	struct rlimit saved, tight;
+	int probe;
+
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		c[i] = xcalloc(1, sizeof(*c[i]));
+		c[i]->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		assert_true(c[i]->fd >= 0);
+	}
+	/* The lowest free fd tells how many are in use. */
+	probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	tight = saved;
+	tight.rlim_cur = (rlim_t)probe;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &tight), 0);
+
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	strcpy(addr.sun_path, f->path);
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		assert_int_equal(connect(c[i]->fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+		assert_int_equal(send(c[i]->fd, "{\"cmd\":\"count\"}\n", 16, MSG_NOSIGNAL), 16);
+	}
+	/* A paused listener lets each loop iteration sleep its 1 ms; a
+	 * spinning one returns at once, thousands of times in 100 ms. */
+	unsigned iterations = 0;
+	uint64_t until = now_monotonic_usec() + 100 * USEC_PER_MSEC;
+	while (now_monotonic_usec() < until) {
+		pump(f);
+		iterations++;
+	}
+	assert_in_range(iterations, 1, 300);
+	assert_int_equal(f->count, 0); /* nobody could be accepted */
+
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		_cleanup_free_ char *line = client_read_line(f, c[i]);
+		assert_non_null(line);
+		assert_non_null(strstr(line, "\"ok\":true"));
+	}
+	assert_int_equal(f->count, ARRAY_SIZE(c));
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++)
+		client_close(c[i]);
+}
+
 /* ---- socket setup ------------------------------------------------------ */
 
 static void test_socket_mode_and_removal(void **state)
@@ -783,6 +835,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_big_answers_without_reading, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_vanishes_mid_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_recovers_from_emfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_mode_and_removal, setup, teardown),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_refuses_to_replace_a_file),
