@@ -616,6 +616,12 @@ static void test_accept_recovers_from_emfile(void **state)
 	struct rlimit saved, tight;
 	int probe;
 
+	/* valgrind emulates RLIMIT_NOFILE by closing what accept() returned
+	 * over the limit: the kernel has accepted, the client sees EOF. */
+	const char *preload = getenv("LD_PRELOAD");
+	if (preload && strstr(preload, "vgpreload"))
+		skip();
+
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		c[i] = xcalloc(1, sizeof(*c[i]));
 		c[i]->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
