@@ -2,7 +2,8 @@
 # Consumers link lib/libcircd-util.la too (kept out of LIBADD so that the
 # daemon links each convenience library once).
 noinst_LTLIBRARIES += daemon/libcircd-control.la
-daemon_libcircd_control_la_SOURCES = daemon/control.c daemon/control.h
+daemon_libcircd_control_la_SOURCES = daemon/control.c daemon/control.h \
+	daemon/control-socket.c daemon/control-socket.h
 daemon_libcircd_control_la_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)
 daemon_libcircd_control_la_LIBADD = $(SYSTEMD_LIBS) $(JSONC_LIBS)
