@@ -23,3 +23,9 @@ tests_unit_control_canned_server_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(J
 	-I$(top_srcdir)
 tests_unit_control_canned_server_LDADD = daemon/libcircd-control.la lib/libcircd-util.la \
 	$(SYSTEMD_LIBS) $(JSONC_LIBS)
+
+check_PROGRAMS += tests/unit/test_control_socket
+TESTS += tests/unit/test_control_socket
+tests_unit_test_control_socket_SOURCES = tests/unit/test_control_socket.c
+tests_unit_test_control_socket_CPPFLAGS = $(tests_unit_test_control_CPPFLAGS)
+tests_unit_test_control_socket_LDADD = $(tests_unit_test_control_LDADD)
