@@ -167,6 +167,10 @@ bool circctl_common_option(struct circctl *ctx, const char *command, int opt, in
 		ctx->json = true;
 		return true;
 	case 's':
+		if (!*optarg) {
+			*exit_code = circctl_usage_error(command, "empty --socket path");
+			return true;
+		}
 		ctx->socket_path = optarg;
 		return true;
 	case '?':

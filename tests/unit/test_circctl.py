@@ -446,7 +446,8 @@ class CircctlTest(unittest.TestCase):
         for args, code in ((["--help"], 0), (["help"], 0), (["help", "journal"], 0),
                            (["journal", "--help"], 0), (["exceptions", "-h"], 0),
                            ([], 2), (["frobnicate"], 2), (["--frob"], 2),
-                           (["help", "frob"], 2), (["status", "extra"], 2)):
+                           (["help", "frob"], 2), (["status", "extra"], 2),
+                           (["status", "-s", ""], 2), (["-s"], 2)):
             r = self.run_circctl(*args, socket_path="/nonexistent/circd.sock")
             self.assertExit(r, code)
             if code == 2:
