@@ -182,7 +182,7 @@ static void test_file_size_limit(void **state)
 	off_t before = file_size(path);
 	assert_true(before > 0);
 
-	struct rlimit rl = { (rlim_t)before + 60, RLIM_INFINITY };
+	struct rlimit rl = { (rlim_t)before + 10, RLIM_INFINITY };
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	queue(fh, 2, "SECOND");
 	queue(fh, 3, "THIRD");
