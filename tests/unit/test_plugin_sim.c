@@ -413,6 +413,32 @@ static void test_generate(void **state)
 	stop_sim(fh);
 }
 
+/* The scenarios shipped in etc/scenarios/ load, and play at speed 0. */
+static void test_shipped_scenarios(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t events;
+	} files[] = { { "demo.scn", 16 }, { "set-2part.scn", 8 }, { "gate-alarm.scn", 17 } };
+	const char *top = getenv("top_srcdir");
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *opt = xasprintf("scenario=%s/etc/scenarios/%s",
+						     top ? top : "..", files[i].name);
+		struct fakehost *fh = fakehost_new();
+		assert_int_equal(fakehost_load_plugin(fh, "sim"), 0);
+		assert_int_equal(fakehost_set_options(fh, (const char *[]){ opt, "speed=0", NULL }),
+				 0);
+		if (fakehost_create(fh) < 0)
+			fail_msg("%s: %s", files[i].name, fakehost_log(fh, 0));
+		assert_int_equal(fakehost_start(fh), 0);
+		assert_int_equal(fakehost_wait_events(fh, files[i].events, 3000), 0);
+		usleep(20000);
+		assert_int_equal(fakehost_event_count(fh), files[i].events);
+		stop_sim(fh);
+	}
+}
+
 /* Stop while playing a long scenario: run() returns promptly with 0. */
 static void test_stop_while_playing(void **state)
 {
@@ -438,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_offline_delays_events),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_shipped_scenarios),
 		cmocka_unit_test(test_stop_while_playing),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
