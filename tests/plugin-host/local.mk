@@ -30,3 +30,12 @@ tests_plugin_host_oot_check_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS)
 tests_plugin_host_oot_check_LDADD = tests/plugin-host/libfakehost.la
 TESTS += tests/plugin-host/test-oot-build.sh
 EXTRA_DIST += tests/plugin-host/test-oot-build.sh
+
+# Conformance: every plugin of the tree loads, validates, starts and stops,
+# and exports nothing but its descriptor.
+check_PROGRAMS += tests/plugin-host/test_conformance
+tests_plugin_host_test_conformance_SOURCES = tests/plugin-host/test_conformance.c
+tests_plugin_host_test_conformance_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS)
+tests_plugin_host_test_conformance_LDADD = tests/plugin-host/libfakehost.la
+TESTS += tests/plugin-host/test_conformance tests/plugin-host/test-exports.sh
+EXTRA_DIST += tests/plugin-host/test-exports.sh
