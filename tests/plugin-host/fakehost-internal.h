@@ -4,6 +4,7 @@
 #define CIRCD_FAKEHOST_INTERNAL_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "fakehost.h"
 #include "util/util.h"
@@ -79,5 +80,9 @@ struct fakehost {
 };
 
 void fakehost_free_records(struct fakehost *fh);
+/* Wake the plugin out of host->wait(). */
+void fakehost_wake_plugin(struct fakehost *fh);
+/* Absolute CLOCK_MONOTONIC deadline for pthread_cond_timedwait(). */
+struct timespec fakehost_deadline_in(int timeout_ms);
 
 #endif

@@ -11,24 +11,11 @@
 
 #include "fakehost-internal.h"
 
-static struct timespec deadline_in(int timeout_ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* Waits on fh->cond until `expr` holds or timeout_ms passes; evaluates to
  * 0 or -ETIMEDOUT.  The lock is taken and released around it. */
 #define WAIT_UNTIL(fh, timeout_ms, expr)                                              \
 	({                                                                             \
-		struct timespec ts_ = deadline_in(timeout_ms);                        \
+		struct timespec ts_ = fakehost_deadline_in(timeout_ms);               \
 		int r_ = 0;                                                            \
 		pthread_mutex_lock(&(fh)->lock);                                       \
 		while (!(expr))                                                        \
@@ -40,14 +27,6 @@ static struct timespec deadline_in(int timeout_ms)
 		pthread_mutex_unlock(&(fh)->lock);                                     \
 		r_;                                                                    \
 	})
-
-static void wake_plugin(struct fakehost *fh)
-{
-	uint64_t one = 1;
-	if (write(fh->wake_fd, &one, sizeof(one)) < 0) {
-		/* cannot overflow in a test */
-	}
-}
 
 /* ---- Events ---- */
 
@@ -116,7 +95,7 @@ uint64_t fakehost_command(struct fakehost *fh, uint32_t type, const uint8_t *uid
 	fh->cmds = xrealloc(fh->cmds, (fh->n_cmds + 1) * sizeof(*fh->cmds));
 	fh->cmds[fh->n_cmds++] = c;
 	pthread_mutex_unlock(&fh->lock);
-	wake_plugin(fh);
+	fakehost_wake_plugin(fh);
 	return c->cmd.id;
 }
 
@@ -160,7 +139,7 @@ void fakehost_txn(struct fakehost *fh, const struct circd_txn *txn)
 	fh->txns = xrealloc(fh->txns, (fh->n_txns + 1) * sizeof(*fh->txns));
 	fh->txns[fh->n_txns++] = t;
 	pthread_mutex_unlock(&fh->lock);
-	wake_plugin(fh);
+	fakehost_wake_plugin(fh);
 }
 
 size_t fakehost_report_count(struct fakehost *fh)

@@ -46,7 +46,7 @@ static void seterr(struct fakehost *fh, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void wake_plugin(struct fakehost *fh)
+void fakehost_wake_plugin(struct fakehost *fh)
 {
 	uint64_t one = 1;
 	if (write(fh->wake_fd, &one, sizeof(one)) < 0) {
@@ -54,8 +54,7 @@ static void wake_plugin(struct fakehost *fh)
 	}
 }
 
-/* Absolute deadline for pthread_cond_timedwait, timeout_ms from now. */
-static struct timespec deadline_in(int timeout_ms)
+struct timespec fakehost_deadline_in(int timeout_ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -72,7 +71,7 @@ static struct timespec deadline_in(int timeout_ms)
 static int wait_for(struct fakehost *fh, bool (*cond_fn)(struct fakehost *, const void *),
 		    const void *arg, int timeout_ms)
 {
-	struct timespec ts = deadline_in(timeout_ms);
+	struct timespec ts = fakehost_deadline_in(timeout_ms);
 
 	while (!cond_fn(fh, arg))
 		if (pthread_cond_timedwait(&fh->cond, &fh->lock, &ts) == ETIMEDOUT)
@@ -515,7 +514,7 @@ int fakehost_stop(struct fakehost *fh)
 		return 0;
 	pthread_mutex_lock(&fh->lock);
 	fh->stop = true;
-	wake_plugin(fh);
+	fakehost_wake_plugin(fh);
 	int r = wait_for(fh, run_done, NULL, 5000);
 	pthread_mutex_unlock(&fh->lock);
 	if (r < 0) {
