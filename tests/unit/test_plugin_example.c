@@ -130,12 +130,22 @@ static void test_lines(void **state)
 	stop_example(fh);
 }
 
+static char tmpdir[] = "/tmp/circd-test-example-XXXXXX";
+
+/* Runs even when a test failed half-way. */
+static int remove_tmpdir(void **state)
+{
+	_cleanup_free_ char *link = xasprintf("%s/reader", tmpdir);
+	unlink(link);
+	rmdir(tmpdir);
+	return 0;
+}
+
 /* Not there at start: OFFLINE, then found on a later attempt. */
 static void test_device_appears(void **state)
 {
-	char dir[] = "/tmp/circd-test-example-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	_cleanup_free_ char *link = xasprintf("%s/reader", dir);
+	assert_non_null(mkdtemp(tmpdir));
+	_cleanup_free_ char *link = xasprintf("%s/reader", tmpdir);
 	struct pty p;
 	pty_open(&p);
 
@@ -148,8 +158,6 @@ static void test_device_appears(void **state)
 	assert_int_equal(fakehost_wait_events(fh, 1, 2000), 0);
 	stop_example(fh);
 	pty_close(&p);
-	unlink(link);
-	rmdir(dir);
 }
 
 /* The core's queue is full: the same tag is offered again, not lost. */
@@ -175,7 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_lines),
-		cmocka_unit_test(test_device_appears),
+		cmocka_unit_test_teardown(test_device_appears, remove_tmpdir),
 		cmocka_unit_test(test_backpressure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
