@@ -30,3 +30,9 @@ systemd/tmpfiles.d/circd.conf: $(srcdir)/systemd/circd.tmpfiles.in Makefile
 # throw-away root directory, never the host's /etc.
 TESTS += systemd/test-unit.sh systemd/test-sysusers.sh
 EXTRA_DIST += systemd/test-unit.sh systemd/test-sysusers.sh
+
+# test-syscalls.py: the built daemon, run under strace through start, book
+# drop, control commands, reloads and stop, makes no system call that the
+# unit's SystemCallFilter= would refuse.
+TESTS += systemd/test-syscalls.py
+EXTRA_DIST += systemd/test-syscalls.py
