@@ -12,3 +12,9 @@ dist_man_MANS = \
 # against include/circd and exports only its descriptor.
 TESTS += man/test-man.sh man/test-plugin-example.sh
 EXTRA_DIST += man/test-man.sh man/test-plugin-example.sh
+
+# test-man-coverage.py: every option of `circd --help`, every configuration
+# key, plugin option (with its default) and station role option the built
+# daemon knows is documented in circd(8) / circd.conf(5).
+TESTS += man/test-man-coverage.py
+EXTRA_DIST += man/test-man-coverage.py
