@@ -18,10 +18,11 @@ a reader that fails), so it catches regressions in the common paths, not
 every case.
 
 Note: the control socket is not used after the successful reload because of
-a use-after-free found by this test in circd 0.1.0 (core_reload() frees the
-old plugin registry while running instances still point into it; the next
-`status` crashes).  Move the reload back before the control commands once
-that is fixed.  Skips (77) without strace, systemd-analyze or the plugins.
+a use-after-free found by this test in circd 0.1.0: core_reload() frees the
+old plugin registry's array while running instances still point into it
+(instance->plugin), so any `status` after any successful reload, even of an
+unchanged file, reads freed memory and usually crashes (SIGSEGV).  Move the
+reload before the control commands once that is fixed.  Skips (77) without strace, systemd-analyze or the plugins.
 """
 import grp
 import json
