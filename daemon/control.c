@@ -16,20 +16,18 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/control-socket.h"
 #include "util/util.h"
 
 #define REQUEST_MAX_BYTES (64 * 1024)
+#define REQUEST_TOO_LARGE "request too large (limit 65536 bytes)"
 #define OUTPUT_HIGH_WATER (256 * 1024)
 #define READ_CHUNK 4096
 /* Accept at most this many connections per wakeup, so a flood of
@@ -65,8 +63,7 @@ struct control {
 	sd_event_source *listen_source;
 	sd_event_source *accept_retry_source;
 	char *socket_path;
-	dev_t socket_dev;
-	ino_t socket_ino;
+	struct control_socket_id socket_id;
 
 	struct control_command *commands;
 	size_t n_commands;
@@ -90,6 +87,9 @@ static void client_free(struct control_client *c)
 	sd_event_source_disable_unref(c->source);
 	if (c->fd >= 0)
 		close(c->fd);
+	/* That fd may be what a paused accept() was waiting for. */
+	if (c->ctl->listen_source)
+		sd_event_source_set_enabled(c->ctl->listen_source, SD_EVENT_ON);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -268,6 +268,8 @@ static void client_process_input(struct control_client *c)
 {
 	size_t start = 0;
 
+	if (!c->in)
+		return; /* nothing read yet */
 	while (!c->closing && client_pending_output(c) < OUTPUT_HIGH_WATER) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
 		size_t len;
@@ -279,7 +281,7 @@ static void client_process_input(struct control_client *c)
 			break;
 
 		if (len > REQUEST_MAX_BYTES) {
-			client_queue_error(c, "request too large (limit 65536 bytes)");
+			client_queue_error(c, REQUEST_TOO_LARGE);
 			c->closing = true;
 		} else if (!line_is_blank(c->in + start, len)) {
 			if (!client_handle_line(c, c->in + start, len))
@@ -299,7 +301,7 @@ static void client_process_input(struct control_client *c)
 	 * after the client has sent all of it. */
 	if (!c->closing && c->in_len > REQUEST_MAX_BYTES &&
 	    !memchr(c->in, '\n', c->in_len)) {
-		client_queue_error(c, "request too large (limit 65536 bytes)");
+		client_queue_error(c, REQUEST_TOO_LARGE);
 		c->closing = true;
 		c->in_len = 0;
 	}
@@ -401,25 +403,24 @@ static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct control *ctl = userdata;
 
-	ctl->accept_retry_source = sd_event_source_disable_unref(ctl->accept_retry_source);
 	sd_event_source_set_enabled(ctl->listen_source, SD_EVENT_ON);
 	return 0;
 }
 
 /* Out of file descriptors: the listening socket stays readable, so stop
- * polling it for a second instead of spinning on accept(). */
+ * polling it for a while instead of spinning on accept().  The retry timer
+ * exists from the start: arming it needs no new fd (adding one would, and
+ * fail right now). */
 static void control_pause_accept(struct control *ctl)
 {
 	uint64_t now;
 
-	if (ctl->accept_retry_source)
-		return;
 	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0)
 		now = now_monotonic_usec();
-	if (sd_event_add_time(ctl->event, &ctl->accept_retry_source, CLOCK_MONOTONIC,
-			      now + ACCEPT_RETRY_USEC, 0, on_accept_retry, ctl) < 0)
-		return;
 	sd_event_source_set_enabled(ctl->listen_source, SD_EVENT_OFF);
+	if (sd_event_source_set_time(ctl->accept_retry_source, now + ACCEPT_RETRY_USEC) < 0 ||
+	    sd_event_source_set_enabled(ctl->accept_retry_source, SD_EVENT_ONESHOT) < 0)
+		sd_event_source_set_enabled(ctl->listen_source, SD_EVENT_ON);
 }
 
 static int control_add_client(struct control *ctl, int fd)
@@ -461,173 +462,6 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-/* Creates the socket's directory (and its parents) when missing. */
-static int ensure_directory(const char *socket_path, char **error)
-{
-	_cleanup_free_ char *dir = xstrdup(socket_path);
-	char *slash = strrchr(dir, '/');
-
-	if (!slash || slash == dir)
-		return 0; /* relative name in the cwd, or a file in "/" */
-	*slash = '\0';
-
-	for (char *p = dir + 1;; p++) {
-		bool last = *p == '\0';
-		if (*p != '/' && !last)
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			int r = -errno;
-			*error = xasprintf("cannot create directory %s for the control socket: %s",
-					   dir, strerror(-r));
-			return r;
-		}
-		if (last)
-			break;
-		*p = '/';
-	}
-
-	struct stat st;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		*error = xasprintf("%s is not a directory (control socket %s)", dir,
-				   socket_path);
-		return -ENOTDIR;
-	}
-	return 0;
-}
-
-/* Removes a socket file left by a circd that is gone; refuses when another
- * one still listens there, or when the path is not a socket at all. */
-static int remove_stale_socket(const char *path, const struct sockaddr_un *addr,
-			       char **error)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		int r = -errno;
-		*error = xasprintf("cannot stat %s: %s", path, strerror(-r));
-		return r;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		*error = xasprintf("%s exists and is not a socket; not replacing it", path);
-		return -EEXIST;
-	}
-
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0) {
-		*error = xasprintf("another circd is listening on %s", path);
-		return -EADDRINUSE;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		int r = -errno;
-		*error = xasprintf("cannot remove stale socket %s: %s", path, strerror(-r));
-		return r;
-	}
-	return 0;
-}
-
-static int lookup_group(const char *name, gid_t *gid, char **error)
-{
-	struct group grp, *result = NULL;
-	long size = sysconf(_SC_GETGR_R_SIZE_MAX);
-	size_t bufsize = size > 0 ? (size_t)size : 16384;
-
-	for (;;) {
-		_cleanup_free_ char *buf = xcalloc(1, bufsize);
-		int r = getgrnam_r(name, &grp, buf, bufsize, &result);
-		if (r == ERANGE && bufsize < (1u << 20)) {
-			bufsize *= 2;
-			continue;
-		}
-		if (r != 0) {
-			*error = xasprintf("cannot look up group '%s': %s", name, strerror(r));
-			return -r;
-		}
-		if (!result) {
-			*error = xasprintf("group '%s' does not exist", name);
-			return -ENOENT;
-		}
-		*gid = grp.gr_gid;
-		return 0;
-	}
-}
-
-/* Binds, sets mode and group, listens.  The socket is set up completely
- * before listen(), so no client can connect while the permissions are
- * still the umask's. */
-static int control_open_socket(struct control *ctl, const char *path, const char *group,
-			       char **error)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int r;
-
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		*error = xasprintf("control socket path too long (max %zu bytes): %s",
-				   sizeof(addr.sun_path) - 1, path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(addr.sun_path, path);
-
-	gid_t gid = (gid_t)-1;
-	if (group) {
-		r = lookup_group(group, &gid, error);
-		if (r < 0)
-			return r;
-	}
-	r = ensure_directory(path, error);
-	if (r < 0)
-		return r;
-	r = remove_stale_socket(path, &addr, error);
-	if (r < 0)
-		return r;
-
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		*error = xasprintf("cannot create control socket: %s", strerror(-r));
-		return r;
-	}
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		r = -errno;
-		*error = xasprintf("cannot bind %s: %s", path, strerror(-r));
-		return r;
-	}
-
-	struct stat st;
-	const char *what;
-	if (chmod(path, 0660) < 0) {
-		what = "chmod";
-		goto fail;
-	}
-	if (group && chown(path, (uid_t)-1, gid) < 0) {
-		what = "chown";
-		goto fail;
-	}
-	if (stat(path, &st) < 0) {
-		what = "stat";
-		goto fail;
-	}
-	if (listen(fd, SOMAXCONN) < 0) {
-		what = "listen on";
-		goto fail;
-	}
-
-	ctl->socket_dev = st.st_dev;
-	ctl->socket_ino = st.st_ino;
-	ctl->listen_fd = TAKE_FD(fd);
-	return 0;
-
-fail:
-	r = -errno;
-	*error = group && strcmp(what, "chown") == 0
-			 ? xasprintf("cannot chown %s to group '%s': %s", path, group, strerror(-r))
-			 : xasprintf("cannot %s %s: %s", what, path, strerror(-r));
-	unlink(path);
-	return r;
-}
-
 int control_new(struct control **out, sd_event *e, const char *socket_path,
 		const char *group_name, char **error)
 {
@@ -653,10 +487,16 @@ int control_new(struct control **out, sd_event *e, const char *socket_path,
 		return -ENOMEM;
 	}
 
-	int r = control_open_socket(ctl, socket_path, group_name, error);
+	int r = control_socket_open(socket_path, group_name, &ctl->listen_fd, &ctl->socket_id,
+				    error);
 	if (r >= 0) {
 		r = sd_event_add_io(e, &ctl->listen_source, ctl->listen_fd, EPOLLIN,
 				    on_accept, ctl);
+		if (r >= 0)
+			r = sd_event_add_time(e, &ctl->accept_retry_source, CLOCK_MONOTONIC,
+					      UINT64_MAX, 0, on_accept_retry, ctl);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(ctl->accept_retry_source, SD_EVENT_OFF);
 		if (r < 0)
 			*error = xasprintf("cannot watch %s: %s", socket_path, strerror(-r));
 	}
@@ -699,10 +539,7 @@ void control_free(struct control *ctl)
 		close(ctl->listen_fd);
 		/* Remove the file only while it is still ours: a new circd
 		 * started during our shutdown may have replaced it. */
-		struct stat st;
-		if (stat(ctl->socket_path, &st) == 0 && st.st_dev == ctl->socket_dev &&
-		    st.st_ino == ctl->socket_ino)
-			unlink(ctl->socket_path);
+		control_socket_remove(ctl->socket_path, &ctl->socket_id);
 	}
 	for (size_t i = 0; i < ctl->n_commands; i++)
 		free(ctl->commands[i].name);

@@ -206,7 +206,9 @@ static int jsonl_run(void *state)
 	for (;;) {
 		/* A bounded wait: checking in with the watchdog even when idle. */
 		int w = j->host->wait(j->inst, -1, 0, 5000);
-		if (w > 0 && (w & CIRCD_WAKE_STOP))
+		if (w < 0)
+			return w; /* the host restarts us */
+		if (w & CIRCD_WAKE_STOP)
 			return 0;
 		/* Take whatever is queued, whatever woke us. */
 		process_batch(j);

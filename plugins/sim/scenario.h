@@ -118,4 +118,11 @@ int scn_parse_action_line(const char *line, struct scn_action *out, char **error
 
 void scn_action_clear(struct scn_action *a);
 
+/* Internal to the parser (scn_action.c): build an action from its name and
+ * key=value arguments, expanding %d templates with `index` when templated. */
+int scn_build_action(const char *action, const struct scn_arg *args, size_t n_args,
+		     bool templated, uint64_t index, struct scn_action *out, char **error);
+/* Decimal digits only, at most max: 0, -EINVAL or -ERANGE. */
+int scn_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
 #endif

@@ -11,7 +11,9 @@
  * is due at start + start_delay_ms + virtual_time / speed; speed 0 plays as
  * fast as the core accepts.  The *order* of events is fixed by virtual time
  * alone (ties: a pending tag-gone before a new step), so it never depends on
- * the machine's speed.
+ * the machine's speed.  With loop=true the next round starts when the last
+ * event of the previous one is played (its tag-gones included): begin a
+ * looping scenario at a time > 0 to leave a pause between rounds.
  *
  * device_event_id: every event the scenario emits carries its ordinal in
  * that play order, starting at 1 (a `tag` counts twice: seen, then gone).
@@ -468,14 +470,14 @@ static int sim_run(void *state)
 
 	r = wait_until(s, base);
 	if (r < 0)
-		return 0;
+		return r == -ECANCELED ? 0 : r;
 	set_health(s, CIRCD_HEALTH_OK, "playing");
 	bool something = s->scn.n_steps > 0 || s->gen_count > 0;
 	do {
 		uint64_t end_vt = 0;
 		r = play_round(s, base, &end_vt);
 		if (r < 0)
-			return 0; /* stop requested */
+			return r == -ECANCELED ? 0 : r; /* stop requested, or a bug */
 		/* the next round starts where this one ended (at least 1 ms on) */
 		base += scaled_usec(s, end_vt > USEC_PER_MSEC ? end_vt : USEC_PER_MSEC);
 	} while (s->loop && something);

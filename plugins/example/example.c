@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * example — the template for a new reader plugin.  Copy this file, rename
+ * "example" everywhere, and replace the line protocol with your reader's.
+ *
+ * What it does: reads text lines from a character device, FIFO or pty
+ * (option `device`):
+ *
+ *     E004015012345678            a tag entered the field
+ *     E004015012345678 0011AABB   ... with its user memory, in hex
+ *     -E004015012345678           it left the field
+ *
+ * and reports them as CIRCD_EV_TAG_SEEN / CIRCD_EV_TAG_GONE on the antenna
+ * given by option `antenna`.  When the device cannot be opened it reports
+ * OFFLINE and tries again every second.
+ *
+ * It uses nothing but <circd/plugin.h>, so it builds out of tree:
+ *
+ *     cc -shared -fPIC $(pkg-config --cflags circd-plugin) -o example.so example.c
+ *
+ * ABI rules, in the order a plugin meets them:
+ *  1. Export exactly one symbol, the descriptor (CIRCD_PLUGIN_DEFINE at the
+ *     bottom).  Everything else is `static`; the .pc file adds
+ *     -fvisibility=hidden for anything you forget.
+ *  2. create() runs on the daemon's main thread: read options, allocate,
+ *     no blocking I/O.
+ *  3. run() runs on a thread of its own and may block, but only inside
+ *     host->wait(): that is where the daemon delivers stop requests and
+ *     commands and where the watchdog sees the thread is alive.
+ *  4. destroy() runs after run() has returned: free everything.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* in-tree builds only; out of tree there is none */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <circd/plugin.h>
+
+#define REOPEN_MS 1000
+#define LINE_MAX_BYTES 1024
+
+struct example {
+	/* What create() gets and every host call needs. */
+	struct circd_instance *inst;
+	const struct circd_host_api *host;
+	const char *device; /* owned by the host; valid as long as the instance */
+	int antenna;
+	int fd;
+	enum circd_health health;
+	char line[LINE_MAX_BYTES];
+	size_t len;
+};
+
+/* Hex text to bytes; returns the byte count or -1.  (In-tree plugins use
+ * lib/util's hex_decode(); the template stays self-contained.) */
+static int parse_hex(const char *s, size_t n, uint8_t *out, size_t out_size)
+{
+	size_t i;
+
+	if (n % 2 || n / 2 > out_size)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return -1;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | v : v);
+	}
+	return (int)(n / 2);
+}
+
+/*
+ * emit() copies the event, so stack buffers are fine.  It returns -ENOBUFS
+ * when the core's queue is full: the event was not taken, so wait a little
+ * and offer the same event again.  Never drop an observation.
+ * Returns -ECANCELED when the daemon asks us to stop meanwhile.
+ */
+static int emit_retry(struct example *e, const struct circd_event *ev)
+{
+	int r;
+
+	while ((r = e->host->emit(e->inst, ev)) == -ENOBUFS) {
+		int w = e->host->wait(e->inst, -1, 0, 10);
+		if (w > 0 && (w & CIRCD_WAKE_STOP))
+			return -ECANCELED;
+	}
+	return r;
+}
+
+/* One line from the reader: "UID[ MEMORY]" or "-UID". */
+static int handle_line(struct example *e, char *line)
+{
+	struct circd_event ev;
+	uint8_t mem[512];
+	bool gone = line[0] == '-';
+	char *uid = line + gone;
+	char *space = strchr(uid, ' ');
+	size_t uid_len = space ? (size_t)(space - uid) : strlen(uid);
+	int n;
+
+	/* circd_event_init() sets every "not read" field (afi, dsfid, eas = -1)
+	 * and struct_size, which tells the host which version of the struct
+	 * we were built with.  Always start from it. */
+	circd_event_init(&ev, gone ? CIRCD_EV_TAG_GONE : CIRCD_EV_TAG_SEEN);
+	ev.antenna = e->antenna;
+	n = parse_hex(uid, uid_len, ev.uid, sizeof(ev.uid));
+	if (n <= 0) {
+		/* A bad frame is not fatal: log it and carry on with the next. */
+		e->host->log(e->inst, CIRCD_LOG_WARNING, "ignoring line '%s': bad uid", line);
+		return 0;
+	}
+	ev.uid_len = (uint8_t)n;
+	if (space && !gone) {
+		n = parse_hex(space + 1, strlen(space + 1), mem, sizeof(mem));
+		if (n < 0) {
+			e->host->log(e->inst, CIRCD_LOG_WARNING, "ignoring line '%s': bad memory",
+				     line);
+			return 0;
+		}
+		ev.memory = mem;
+		ev.memory_len = (uint32_t)n;
+	}
+	/* device_event_id stays 0: this reader cannot number its observations
+	 * in a way that survives a restart, so the core must not de-duplicate
+	 * on it.  (The sim plugin can, and does.)  time_usec 0 means "now". */
+	return emit_retry(e, &ev);
+}
+
+/* Health is what `circctl status` shows: report changes, say why in words. */
+static void set_health(struct example *e, enum circd_health health, const char *why)
+{
+	if (e->health == health)
+		return;
+	e->health = health;
+	if (health == CIRCD_HEALTH_OFFLINE)
+		e->host->log(e->inst, CIRCD_LOG_WARNING, "%s: %s", e->device, why);
+	e->host->set_health(e->inst, health, why);
+}
+
+static void close_device(struct example *e, const char *why)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
+	e->len = 0;
+	set_health(e, CIRCD_HEALTH_OFFLINE, why);
+}
+
+static void open_device(struct example *e)
+{
+	struct termios tio;
+
+	/* O_NONBLOCK: we never block in read(), only in host->wait(). */
+	e->fd = open(e->device, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (e->fd < 0)
+		return;
+	/* A tty (serial port, pty): raw bytes, no echo, no line editing.  A
+	 * real reader sets its baud rate here (cfsetspeed). */
+	if (isatty(e->fd) && tcgetattr(e->fd, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(e->fd, TCSANOW, &tio);
+	}
+	e->host->log(e->inst, CIRCD_LOG_INFO, "reading %s", e->device);
+	set_health(e, CIRCD_HEALTH_OK, "device open");
+}
+
+/* Read what is there and handle every complete line. */
+static int read_device(struct example *e)
+{
+	ssize_t n = read(e->fd, e->line + e->len, sizeof(e->line) - 1 - e->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* EOF (the FIFO's writer left) or EIO (the pty's other side
+		 * closed, the USB adapter was pulled): offline until reopened. */
+		close_device(e, n == 0 ? "end of file" : strerror(errno));
+		return 0;
+	}
+	e->len += (size_t)n;
+	char *start = e->line, *nl;
+	while ((nl = memchr(start, '\n', e->len - (size_t)(start - e->line)))) {
+		*nl = '\0';
+		if (nl > start && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (*start) {
+			int r = handle_line(e, start);
+			if (r < 0)
+				return r;
+		}
+		start = nl + 1;
+	}
+	e->len -= (size_t)(start - e->line);
+	memmove(e->line, start, e->len);
+	if (e->len == sizeof(e->line) - 1) {
+		e->host->log(e->inst, CIRCD_LOG_WARNING, "line too long: dropped");
+		e->len = 0; /* resync at the next newline */
+	}
+	return 0;
+}
+
+static int example_run(void *state)
+{
+	struct example *e = state;
+
+	for (;;) {
+		if (e->fd < 0) {
+			open_device(e);
+			if (e->fd < 0)
+				close_device(e, strerror(errno));
+		}
+		/*
+		 * The one place we block.  wait() returns when our fd is
+		 * readable (CIRCD_WAKE_FD), a command is queued, the daemon
+		 * wants us to stop, or the timeout passes; calling it also
+		 * tells the watchdog this thread is alive, so never block for
+		 * long anywhere else.  Offline, the timeout paces the reopen.
+		 */
+		int w = e->host->wait(e->inst, e->fd, POLLIN, e->fd >= 0 ? 5000 : REOPEN_MS);
+		if (w < 0)
+			return w;
+		if (w & CIRCD_WAKE_STOP)
+			return 0; /* returning 0 after STOP is a clean shutdown */
+		if (w & CIRCD_WAKE_COMMAND) {
+			/* A reader that cannot write tags says so: every command
+			 * taken must be answered with command_done(). */
+			struct circd_command cmd = { .struct_size = sizeof(cmd) };
+			while (e->host->take_command(e->inst, &cmd) == 1)
+				e->host->command_done(e->inst, &cmd, -EOPNOTSUPP,
+						      "example reader is read-only");
+		}
+		if ((w & CIRCD_WAKE_FD) && e->fd >= 0 && read_device(e) < 0)
+			return 0; /* stop requested while the core was full */
+	}
+}
+
+static int example_create(struct circd_instance *inst, const struct circd_host_api *host,
+			  void **state)
+{
+	struct example *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->inst = inst;
+	e->host = host;
+	/* Options were validated against example_options before create():
+	 * `device` is present, `antenna` is an integer in range. */
+	e->device = host->opt_string(inst, "device");
+	e->antenna = (int)host->opt_int(inst, "antenna");
+	e->fd = -1;
+	e->health = CIRCD_HEALTH_STARTING;
+	*state = e;
+	return 0;
+}
+
+static void example_destroy(void *state)
+{
+	struct example *e = state;
+
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e);
+}
+
+/* The schema the host checks the config against: key, type, default,
+ * flags, min, max, help.  Required options have no default. */
+static const struct circd_option example_options[] = {
+	{ "device", CIRCD_OPT_STRING, NULL, CIRCD_OPT_REQUIRED, 0, 0,
+	  "character device, FIFO or pty the reader writes lines to" },
+	{ "antenna", CIRCD_OPT_INT, "1", 0, 0, 255, "antenna number reported with each tag" },
+	CIRCD_OPTION_END,
+};
+
+/* The exported descriptor: name (as `plugin = "example"` in circd.conf),
+ * version, description, kinds, options, create, run, destroy. */
+CIRCD_PLUGIN_DEFINE(example, "1.0", "template reader: tag lines from a tty or FIFO",
+		    CIRCD_KIND_READER, example_options, example_create, example_run,
+		    example_destroy);

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * circctl: the administrator's and staff's view into a running circd.
+ *
+ *   circctl [-s PATH] [--json] COMMAND [ARGS...]
+ *
+ * Global options, help texts and dispatch live here; each command builds
+ * its request and renders the answer in circctl-<area>.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "tools/circctl.h"
+#include "util/util.h"
+
+#define DEFAULT_SOCKET RUNSTATEDIR "/circd/control.sock"
+
+/* `circctl tag ...` is lib/tags' command-line front end (tag decode and
+ * encode).  It lands with lib/libcircd-tags.la from a parallel branch;
+ * the merge defines HAVE_TAG_CLI and links that library. */
+int tag_cli_main(int argc, char **argv, FILE *out, FILE *err);
+
+static const char main_help[] =
+	"Usage: circctl [OPTIONS] COMMAND [ARGS...]\n"
+	"\n"
+	"Query and control a running circd over its control socket.\n"
+	"\n"
+	"Commands:\n"
+	"  status                      site, devices, stations, upstreams, backlog\n"
+	"  journal [FILTERS]           recent circulation transactions\n"
+	"  export --format csv|jsonl   transactions for spreadsheets and scripts\n"
+	"  stats [--by hour|day]       transaction counts per period, station, kind\n"
+	"  exceptions [list]           transactions that need staff\n"
+	"  exceptions retry ID         send an exception upstream again\n"
+	"  exceptions dismiss ID --note TEXT\n"
+	"                              close an exception, saying why\n"
+	"  sim DEVICE LINE...          feed lines to a simulated device\n"
+	"  reload                      re-read the configuration (as SIGHUP)\n"
+	"  metrics                     Prometheus metrics text\n"
+	"  tag ...                     decode and encode RFID tag data\n"
+	"  help [COMMAND]              this text, or a command's\n"
+	"\n"
+	"Options:\n"
+	"  -s, --socket PATH   control socket (default: $CIRCD_SOCKET, else\n"
+	"                      " DEFAULT_SOCKET ")\n"
+	"  -j, --json          print circd's answer as JSON instead of tables\n"
+	"  -h, --help          show help (also: circctl COMMAND --help)\n"
+	"  -V, --version       show the version\n"
+	"\n"
+	"Times (--since, --until): 2026-11-28T18:00[:SS][Z], 2026-11-28, now,\n"
+	"or relative to now: -45s, -30m, -2h, -7d, -1w.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  circd answered with an error\n"
+	"  2  usage error\n"
+	"  3  cannot reach circd (not running, no permission, connection lost)\n"
+	"`circctl status` instead exits 0 when healthy, 1 when degraded (a device\n"
+	"not ok, an upstream not up, or a reload under way), 2 when down (circd\n"
+	"stopping, a device failed, or no device working), 3 when circd cannot be\n"
+	"reached or cannot report its status.\n";
+
+struct command {
+	const char *name;
+	int (*run)(struct circctl *ctx, int argc, char **argv);
+	const char *help;
+};
+
+static int cmd_tag(struct circctl *ctx, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "status", cmd_status,
+	  "Usage: circctl status [--json]\n"
+	  "\n"
+	  "Show the site, devices, stations, upstreams and the backlog.\n"
+	  "Exit status: 0 healthy, 1 degraded (a device not ok, an upstream not up,\n"
+	  "or reloading), 2 down (stopping, a device failed, or no device working),\n"
+	  "3 circd unreachable or unable to report.\n" },
+	{ "journal", cmd_journal,
+	  "Usage: circctl journal [OPTIONS]\n"
+	  "\n"
+	  "List circulation transactions, newest first.\n"
+	  "\n"
+	  "  -n, --limit N       at most N transactions\n"
+	  "      --station NAME  only this station\n"
+	  "      --kind KIND     checkin, checkout, renew, alarm, count, location\n"
+	  "      --state STATE   pending, inflight, done, rejected or dead\n"
+	  "      --item ID       only this item\n"
+	  "      --since TIME    from TIME on (e.g. -2h, 2026-11-28T18:00)\n"
+	  "      --until TIME    before TIME\n"
+	  "  -j, --json          print the answer as JSON\n" },
+	{ "export", cmd_export,
+	  "Usage: circctl export [--format csv|jsonl] [--since T] [--until T] [-o FILE]\n"
+	  "\n"
+	  "Export transactions: CSV (RFC 4180, header row; columns id, time, kind,\n"
+	  "station, device, item_id, uid, state) or JSON lines.  Default: csv on\n"
+	  "standard output.  FILE is written only when the export succeeded.\n" },
+	{ "stats", cmd_stats,
+	  "Usage: circctl stats [--by hour|day] [--since T] [--until T] [--json]\n"
+	  "\n"
+	  "Count transactions per period, station and kind (default: per day).\n" },
+	{ "exceptions", cmd_exceptions,
+	  "Usage: circctl exceptions [list] [--json]\n"
+	  "       circctl exceptions retry ID\n"
+	  "       circctl exceptions dismiss ID --note TEXT\n"
+	  "\n"
+	  "Transactions the library system refused or that could not be delivered.\n"
+	  "retry queues one for another attempt; dismiss closes it, with a note for\n"
+	  "the record.\n" },
+	{ "sim", cmd_sim,
+	  "Usage: circctl sim DEVICE LINE...\n"
+	  "\n"
+	  "Send each LINE to the simulated device DEVICE (plugin \"sim\"), e.g.\n"
+	  "  circctl sim drop1 'tag uid=e004010012345678 item=39001234'\n" },
+	{ "reload", cmd_reload,
+	  "Usage: circctl reload\n"
+	  "\n"
+	  "Re-read the configuration.  A broken new configuration is reported and\n"
+	  "the running one stays in place.\n" },
+	{ "metrics", cmd_metrics,
+	  "Usage: circctl metrics\n"
+	  "\n"
+	  "Print the metrics in Prometheus text format.\n" },
+	{ "tag", cmd_tag,
+	  "Usage: circctl tag ...\n"
+	  "\n"
+	  "Decode and encode RFID tag data (ISO 28560-2/-3, 3M); see\n"
+	  "`circctl tag --help`.  Works without circd.\n" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int circctl_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("circctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (command)
+		fprintf(stderr, "\nTry 'circctl %s --help'.\n", command);
+	else
+		fputs("\nTry 'circctl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+bool circctl_common_option(struct circctl *ctx, const char *command, int opt, int *exit_code)
+{
+	switch (opt) {
+	case 'h': {
+		const struct command *c = command ? find_command(command) : NULL;
+		fputs(c ? c->help : main_help, stdout);
+		*exit_code = EXIT_OK;
+		return true;
+	}
+	case 'j':
+		ctx->json = true;
+		return true;
+	case 's':
+		if (!*optarg) {
+			*exit_code = circctl_usage_error(command, "empty --socket path");
+			return true;
+		}
+		ctx->socket_path = optarg;
+		return true;
+	case '?':
+	case ':':
+		/* getopt has printed what was wrong. */
+		if (command)
+			fprintf(stderr, "Try 'circctl %s --help'.\n", command);
+		else
+			fputs("Try 'circctl --help'.\n", stderr);
+		*exit_code = EXIT_USAGE;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int circctl_add_time(struct json_object *req, const char *command, const char *key,
+		     const char *arg)
+{
+	_cleanup_free_ char *iso = NULL;
+	if (time_arg_normalize(arg, now_realtime_usec(), &iso) < 0)
+		return circctl_usage_error(command,
+					   "invalid time '%s' for --%s (use e.g. 2026-11-28T18:00, "
+					   "2026-11-28 or -2h)",
+					   arg, key);
+	json_object_object_add(req, key, json_object_new_string(iso));
+	return EXIT_OK;
+}
+
+static int cmd_tag(struct circctl *ctx, int argc, char **argv)
+{
+#ifdef HAVE_TAG_CLI
+	fflush(stdout);
+	return tag_cli_main(argc, argv, stdout, stderr);
+#else
+	/* TODO(merge): define HAVE_TAG_CLI and link lib/libcircd-tags.la. */
+	fprintf(stderr, "circctl: this circctl was built without tag support\n");
+	return EXIT_USAGE;
+#endif
+}
+
+static int run_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(main_help, stdout);
+		return EXIT_OK;
+	}
+	const struct command *c = find_command(argv[1]);
+	if (!c)
+		return circctl_usage_error(NULL, "unknown command '%s'", argv[1]);
+	fputs(c->help, stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		CIRCCTL_COMMON_LONG,
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct circctl ctx = { .socket_path = getenv("CIRCD_SOCKET") };
+	int opt, r = -1;
+
+	if (!ctx.socket_path || !*ctx.socket_path)
+		ctx.socket_path = DEFAULT_SOCKET;
+
+	/* '+': stop at the command; its own options follow it. */
+	while ((opt = getopt_long(argc, argv, "+" CIRCCTL_COMMON_SHORT "V", options, NULL)) != -1) {
+		if (opt == 'V') {
+			printf("circctl (circd) %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		}
+		if (!circctl_common_option(&ctx, NULL, opt, &r))
+			return circctl_usage_error(NULL, "unexpected option");
+		if (r >= 0)
+			return r;
+	}
+	if (optind >= argc)
+		return circctl_usage_error(NULL, "no command given");
+
+	argc -= optind;
+	argv += optind;
+	if (strcmp(argv[0], "help") == 0)
+		return run_help(argc, argv);
+
+	const struct command *c = find_command(argv[0]);
+	if (!c)
+		return circctl_usage_error(NULL, "unknown command '%s'", argv[0]);
+
+	optind = 0; /* full re-initialisation of getopt for the command */
+	r = c->run(&ctx, argc, argv);
+	circctl_disconnect(&ctx);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "circctl: writing output: %s\n", strerror(errno));
+		return r == EXIT_OK ? EXIT_DAEMON_ERROR : r;
+	}
+	return r;
+}
