@@ -51,8 +51,11 @@ static const struct circd_option *schema_plugin(void *userdata, const char *name
 
 static const struct circd_option *schema_role(void *userdata, const char *role)
 {
+	static const struct circd_option none[] = { CIRCD_OPTION_END };
 	const struct station_role *r = station_role_find(role);
-	return r ? r->options : NULL;
+	if (!r)
+		return NULL;
+	return r->options ? r->options : none;
 }
 
 void core_schema_source(struct plugin_registry *reg, struct config_schema_source *out)
@@ -580,10 +583,10 @@ int core_reload(struct core *core)
 			instance_start(core->devices[i]);
 
 	log_set_level(ncfg->log_level);
-	/* Keep the refused/loaded bookkeeping of the old registry out of the way
-	 * but its handles open. */
-	old_reg.n_plugins = 0;
-	plugin_registry_free(&old_reg);
+	/* Instances that kept running point into the old registry: retire it,
+	 * don't free it, until the daemon stops (plugins are never unloaded). */
+	core->retired = xrealloc(core->retired, (core->n_retired + 1) * sizeof(*core->retired));
+	core->retired[core->n_retired++] = old_reg;
 	config_free(old_cfg);
 	core_flush(core);
 	core->state = "running";
@@ -746,6 +749,9 @@ out:
 	free(core->status_text);
 	config_free(core->cfg);
 	plugin_registry_free(&core->plugins);
+	for (size_t i = 0; i < core->n_retired; i++)
+		plugin_registry_free(&core->retired[i]);
+	free(core->retired);
 	if (exit_code == 0)
 		log_info("stopped");
 	return exit_code;

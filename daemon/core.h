@@ -27,6 +27,8 @@ struct core {
 	sd_event *event;
 	struct circd_config *cfg;
 	struct plugin_registry plugins;
+	struct plugin_registry *retired; /* registries replaced by reloads, kept until exit */
+	size_t n_retired;
 	struct journal *journal;
 	struct control *control;
 	char *socket_path;
