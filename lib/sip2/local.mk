@@ -1,1 +1,33 @@
-# lib/sip2: nothing yet
+# lib/sip2: SIP2 codec (messages, wire format, checksums, dates, charsets)
+# and the blocking client (TCP/TLS, login, status, resend) used by the sip2
+# plugin and `circctl upstream test`.
+noinst_LTLIBRARIES += lib/libcircd-sip2.la
+lib_libcircd_sip2_la_SOURCES = \
+	lib/sip2/sip2.h \
+	lib/sip2/spec.c \
+	lib/sip2/msg.c \
+	lib/sip2/checksum.c \
+	lib/sip2/codec.c \
+	lib/sip2/date.c \
+	lib/sip2/charset.c
+lib_libcircd_sip2_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+lib_libcircd_sip2_la_LIBADD = $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/unit/test_sip2_codec
+tests_unit_test_sip2_codec_SOURCES = tests/unit/test_sip2_codec.c
+tests_unit_test_sip2_codec_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sip2_codec_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la $(CMOCKA_LIBS)
+TESTS += tests/unit/test_sip2_codec
+
+check_PROGRAMS += tests/fuzz/replay_sip2
+tests_fuzz_replay_sip2_SOURCES = tests/fuzz/fuzz_sip2.c tests/fuzz/replay_main.c
+tests_fuzz_replay_sip2_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"sip2"'
+tests_fuzz_replay_sip2_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la
+TESTS += tests/fuzz/replay_sip2
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_sip2
+tests_fuzz_fuzz_sip2_SOURCES = tests/fuzz/fuzz_sip2.c
+tests_fuzz_fuzz_sip2_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_sip2_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la
+FUZZ_TARGETS += tests/fuzz/fuzz_sip2
+endif
