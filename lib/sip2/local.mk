@@ -31,3 +31,7 @@ tests_fuzz_fuzz_sip2_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_sip2_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la
 FUZZ_TARGETS += tests/fuzz/fuzz_sip2
 endif
+
+# The ACS emulator checks itself first
+TESTS += tests/sip2/test_acs_emulator.py
+EXTRA_DIST += tests/sip2/test_acs_emulator.py tests/sip2/acs_harness.py
