@@ -37,6 +37,16 @@ static bool value_ok(const char *v)
 	return strpbrk(v, "|\r\n") == NULL;
 }
 
+/* Fixed fields are printable ASCII in every message of the spec; holding
+ * to that keeps their byte offsets the same in every charset. */
+static bool fixed_ok(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return false;
+	return true;
+}
+
 int sip2_encode(const struct sip2_msg *m, const struct sip2_encode_opts *opts, char **out,
 		size_t *out_len)
 {
@@ -48,7 +58,7 @@ int sip2_encode(const struct sip2_msg *m, const struct sip2_encode_opts *opts, c
 		for (unsigned i = 0; i < m->spec->n_fixed; i++) {
 			const struct sip2_fixed_spec *f = &m->spec->fixed[i];
 			const char *v = m->fixed[i] ? m->fixed[i] : f->dflt;
-			if (!v || strlen(v) != f->len || !value_ok(v))
+			if (!v || strlen(v) != f->len || !fixed_ok(v, f->len))
 				goto out;
 			sbuf_puts(&text, v);
 		}
@@ -135,6 +145,7 @@ static void find_error_detection(const char *b, size_t len, size_t min_pos, size
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+
 int sip2_decode(const char *bytes, size_t len, struct sip2_charset *charset,
 		struct sip2_msg **out)
 {
@@ -146,7 +157,7 @@ int sip2_decode(const char *bytes, size_t len, struct sip2_charset *charset,
 	char id[3] = { bytes[0], bytes[1], 0 };
 	const struct sip2_msg_spec *spec = sip2_spec_find(id);
 	size_t fixed_len = spec ? sip2_spec_fixed_len(spec) : 0;
-	if (len < 2 + fixed_len)
+	if (len < 2 + fixed_len || !fixed_ok(bytes + 2, fixed_len))
 		return -EBADMSG;
 
 	size_t body_end;
