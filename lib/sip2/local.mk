@@ -9,7 +9,11 @@ lib_libcircd_sip2_la_SOURCES = \
 	lib/sip2/checksum.c \
 	lib/sip2/codec.c \
 	lib/sip2/date.c \
-	lib/sip2/charset.c
+	lib/sip2/charset.c \
+	lib/sip2/client.h \
+	lib/sip2/client.c \
+	lib/sip2/transport.h \
+	lib/sip2/transport.c
 lib_libcircd_sip2_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 lib_libcircd_sip2_la_LIBADD = $(OPENSSL_LIBS)
 
