@@ -39,3 +39,13 @@ endif
 # The ACS emulator checks itself first
 TESTS += tests/sip2/test_acs_emulator.py
 EXTRA_DIST += tests/sip2/test_acs_emulator.py tests/sip2/acs_harness.py
+
+# The client against the emulator (TCP and TLS)
+check_PROGRAMS += tests/sip2/test_sip2_client
+tests_sip2_test_sip2_client_SOURCES = tests/sip2/test_sip2_client.c \
+	tests/sip2/acs_child.c tests/sip2/acs_child.h
+tests_sip2_test_sip2_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sip2_test_sip2_client_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/sip2/test_sip2_client
+EXTRA_DIST += tests/sip2/make-certs.sh

@@ -144,6 +144,14 @@ class Conn(threading.Thread):
                 self.server.log.write(json.dumps(rec) + "\n")
                 self.server.log.flush()
 
+    def damage(self, data: bytes) -> bytes:
+        """corrupt_checksum: spoil the AZ of an answer that has one."""
+        if len(data) >= 7 and data[-7:-5] == b"AZ" and \
+                self.server.faults.take("corrupt_checksum"):
+            bad = (int(data[-5:-1], 16) + 1) & 0xFFFF
+            data = data[:-5] + ("%04X" % bad).encode() + b"\r"
+        return data
+
     def send(self, data: bytes):
         self.sock.sendall(data)
 
@@ -196,7 +204,7 @@ class Conn(threading.Thread):
             return True
         if mid == "97":
             if self.last is not None:
-                self.send(self.last)
+                self.send(self.damage(self.last))
             return True
         if f.take("resend_96"):
             self.send(b"96AZFEF6\r")
@@ -212,11 +220,11 @@ class Conn(threading.Thread):
         if ed:
             data += b"AY" + (seq or "0").encode() + b"AZ"
             data += checksum(data).encode()
-            if f.take("corrupt_checksum"):
-                bad = (int(data[-4:], 16) + 1) & 0xFFFF
-                data = data[:-4] + ("%04X" % bad).encode()
         data += b"\r"
+        # a 97 repeats the answer as the ACS made it: the corruption below
+        # stands for damage in transit
         self.last = data
+        data = self.damage(data)
         d = f.get("delay_ms", 0)
         if d:
             time.sleep(d / 1000.0)
