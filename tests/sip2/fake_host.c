@@ -59,6 +59,8 @@ static bool fh_opt_given(struct circd_instance *h, const char *key)
 static const char *fh_name(struct circd_instance *h) { return "ils"; }
 
 static void fh_logv(struct circd_instance *h, enum circd_log_level level, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 3, 0)));
+static void fh_logv(struct circd_instance *h, enum circd_log_level level, const char *fmt,
 		    va_list ap)
 {
 	if (level > CIRCD_LOG_NOTICE && !getenv("FH_DEBUG"))
@@ -68,6 +70,8 @@ static void fh_logv(struct circd_instance *h, enum circd_log_level level, const 
 	fputc('\n', stderr);
 }
 
+static void fh_log(struct circd_instance *h, enum circd_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void fh_log(struct circd_instance *h, enum circd_log_level level, const char *fmt, ...)
 {
 	va_list ap;
