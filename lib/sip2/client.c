@@ -229,6 +229,28 @@ static void expected_answer(const char *id, char out[3])
 	out[2] = 0;
 }
 
+/*
+ * Is m the answer to req, or a late answer to an earlier request that timed
+ * out and was resent (the ACS then answers twice)?  Taking a stale 10 for
+ * the next checkin would sort a book by another book's answer, so:
+ *  - the message id must be the answer's;
+ *  - the item id (AB), when both carry one, must be ours;
+ *  - the AY must echo ours, unless we asked with 97: an ACS may give a
+ *    repeated answer a new AY (reference sip2.md, verified live).
+ */
+static bool is_answer(const struct sip2_msg *req, const struct sip2_msg *m, const char *want,
+		      int seq, bool asked_97)
+{
+	if (strcmp(m->id, want) != 0)
+		return false;
+	const char *ours = sip2_msg_get(req, "AB"), *theirs = sip2_msg_get(m, "AB");
+	if (ours && theirs && *theirs && strcmp(ours, theirs) != 0)
+		return false;
+	if (m->seq >= 0 && !asked_97 && m->seq != seq)
+		return false;
+	return true;
+}
+
 int sip2_client_request(struct sip2_client *c, const struct sip2_msg *req, struct sip2_msg **resp)
 {
 	if (!sip2_client_connected(c)) {
@@ -244,6 +266,8 @@ int sip2_client_request(struct sip2_client *c, const struct sip2_msg *req, struc
 		fail(c, SIP2_ERR_CONFIG, "message %s cannot be encoded (a '|' in a value?)", req->id);
 		return r;
 	}
+	int seq = c->seq;
+	bool asked_97 = false;
 	c->seq = (c->seq + 1) % 10;
 	char want[3];
 	expected_answer(req->id, want);
@@ -296,7 +320,8 @@ int sip2_client_request(struct sip2_client *c, const struct sip2_msg *req, struc
 				}
 				again = wire, again_len = wire_len;
 				c->stats.resends++;
-			} else if (r == 0 && m->checksum != SIP2_CKSUM_BAD && strcmp(m->id, want) == 0) {
+			} else if (r == 0 && m->checksum != SIP2_CKSUM_BAD &&
+				   is_answer(req, m, want, seq, asked_97)) {
 				*resp = m;
 				return 0;
 			} else if (r == 0 && m->checksum != SIP2_CKSUM_BAD) {
@@ -317,6 +342,7 @@ int sip2_client_request(struct sip2_client *c, const struct sip2_msg *req, struc
 				}
 				/* SIP2 2.00: 97 has no AY, its checksum is fixed */
 				again = "97AZFEF5\r", again_len = 9;
+				asked_97 = true;
 				c->stats.acs_resend_requests++;
 			}
 		}

@@ -53,6 +53,10 @@ struct sip2_client_config {
 	int connect_timeout_ms;
 	int request_timeout_ms;      /* per attempt */
 	int max_resends;             /* until a 98 says how many (retries allowed) */
+	/* Called about once a second while a call waits on the network, so a
+	 * worker thread can check in with the watchdog.  NULL = none. */
+	void (*heartbeat)(void *userdata);
+	void *heartbeat_userdata;
 };
 
 /* What the ACS said in its 98 (SIP2 2.00 "ACS Status"). */

@@ -45,17 +45,25 @@ static int remaining_ms(uint64_t deadline_usec)
 	return ms > 60 * 60 * 1000 ? 60 * 60 * 1000 : (int)ms;
 }
 
-/* 1 ready, 0 timeout, -errno */
-static int wait_fd(int fd, short events, uint64_t deadline_usec)
+/* 1 ready, 0 timeout, -errno.  Waits in slices of a second so the
+ * caller's heartbeat runs during long timeouts. */
+static int wait_fd(struct transport *t, int fd, short events, uint64_t deadline_usec)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		int r = poll(&p, 1, remaining_ms(deadline_usec));
+		int ms = remaining_ms(deadline_usec);
+		int slice = ms > 1000 ? 1000 : ms;
+		int r = poll(&p, 1, slice);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
-		return r > 0 ? 1 : 0;
+		if (r > 0)
+			return 1;
+		if (slice == ms)
+			return 0;
+		if (t->heartbeat)
+			t->heartbeat(t->heartbeat_userdata);
 	}
 }
 
@@ -73,7 +81,7 @@ static int connect_one(struct transport *t, const struct addrinfo *ai, uint64_t 
 		close(fd);
 		return r;
 	}
-	int r = wait_fd(fd, POLLOUT, deadline);
+	int r = wait_fd(t, fd, POLLOUT, deadline);
 	if (r <= 0) {
 		close(fd);
 		return r == 0 ? -ETIMEDOUT : r;
@@ -164,7 +172,7 @@ static int tls_handshake(struct transport *t, uint64_t deadline)
 		short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
 		if (!ev)
 			break;
-		r = wait_fd(t->fd, ev, deadline);
+		r = wait_fd(t, t->fd, ev, deadline);
 		if (r == 0) {
 			transport_fail(t, SIP2_ERR_TLS, "TLS handshake timed out");
 			return -ETIMEDOUT;
@@ -187,6 +195,8 @@ static int tls_handshake(struct transport *t, uint64_t deadline)
 int transport_connect(struct transport *t, const struct sip2_client_config *cfg)
 {
 	transport_close(t);
+	t->heartbeat = cfg->heartbeat;
+	t->heartbeat_userdata = cfg->heartbeat_userdata;
 	uint64_t deadline = now_monotonic_usec() + (uint64_t)cfg->connect_timeout_ms * 1000;
 	char port[8];
 	snprintf(port, sizeof(port), "%u", cfg->port);
@@ -272,7 +282,7 @@ int transport_write(struct transport *t, const char *buf, size_t len, uint64_t d
 			if (n < 0 && errno != EAGAIN)
 				return -errno;
 		}
-		int r = wait_fd(t->fd, ev, deadline);
+		int r = wait_fd(t, t->fd, ev, deadline);
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0)
@@ -308,7 +318,7 @@ ssize_t transport_read(struct transport *t, char *buf, size_t size, uint64_t dea
 			if (errno != EAGAIN)
 				return -errno;
 		}
-		int r = wait_fd(t->fd, ev, deadline);
+		int r = wait_fd(t, t->fd, ev, deadline);
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0)

@@ -17,6 +17,8 @@ struct transport {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	void (*heartbeat)(void *userdata);
+	void *heartbeat_userdata;
 	enum sip2_client_error error;
 	char error_text[256];
 };

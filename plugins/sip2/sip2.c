@@ -82,6 +82,12 @@ static const char *opt_or_null(struct sip2_plugin *p, const char *key)
 
 static void sip2_destroy(void *state);
 
+static void heartbeat(void *userdata)
+{
+	struct sip2_plugin *p = userdata;
+	p->host->heartbeat(p->inst);
+}
+
 static int sip2_create(struct circd_instance *inst, const struct circd_host_api *host, void **state)
 {
 	struct sip2_plugin *p = xcalloc(1, sizeof(*p));
@@ -113,6 +119,8 @@ static int sip2_create(struct circd_instance *inst, const struct circd_host_api 
 		.connect_timeout_ms = (int)host->opt_int(inst, "connect_timeout_ms"),
 		.request_timeout_ms = (int)host->opt_int(inst, "request_timeout_ms"),
 		.max_resends = (int)host->opt_int(inst, "max_resends"),
+		.heartbeat = heartbeat,
+		.heartbeat_userdata = p,
 	};
 	if (p->cfg.login_user && !p->password)
 		host->log(inst, CIRCD_LOG_WARNING, "login_user set without password_file: "

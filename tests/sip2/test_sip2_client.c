@@ -162,13 +162,14 @@ static void test_faults_resend(void **state)
 	assert_true(s->resends > resends);
 	assert_true(s->timeouts >= 1);
 	acs_faults(&acs, "{}");
-	/* a late duplicate answer to the resend may still be on its way:
-	 * it is not 'for' the next request and is dropped as stale */
-	struct sip2_msg *q = sip2_msg_new("17");
-	sip2_msg_add(q, "AO", "main");
-	sip2_msg_add(q, "AB", "1004");
+	/* the ACS answers the resend too, late: that second 10 (AB1004, the
+	 * old AY) must not be taken for the next checkin's answer */
+	g = s->garbage;
+	struct sip2_msg *q = checkin("1001");
 	assert_int_equal(sip2_client_request(c, q, &resp), 0);
-	assert_string_equal(resp->id, "18");
+	assert_string_equal(resp->id, "10");
+	assert_string_equal(sip2_msg_get(resp, "AB"), "1001");
+	assert_int_equal(s->garbage, g + 1);
 	sip2_msg_free(resp);
 	sip2_msg_free(q);
 
