@@ -153,7 +153,14 @@ enum circd_txn_status sip2_txn_handle(struct sip2_plugin *p, const struct circd_
 
 	/* A gate alarm is not circulation; 17 tells a true alarm (03, 08 ...)
 	 * from a tag that was not flipped (04/05 charged): sip2.md "gates". */
-	if (t->kind == CIRCD_TXN_ALARM || t->maybe_sent) {
+	/* BX position 11 (SIP2 2.00 "ACS Status"): item information.  An ACS
+	 * that says it has no 17 gets the transaction posted as it is. */
+	bool has_17 = strlen(p->status.supported) < 11 || p->status.supported[10] == 'Y';
+	if (t->kind == CIRCD_TXN_ALARM && !has_17) {
+		*fields_json = xstrdup("{\"skipped\":true}");
+		return CIRCD_TXN_OK;
+	}
+	if (t->kind == CIRCD_TXN_ALARM || (t->maybe_sent && has_17)) {
 		_cleanup_(sip2_msg_freep) struct sip2_msg *q = build_item_info(p, item, now);
 		st = exchange(p, q, &resp, transport_failed, message);
 		if (st != CIRCD_TXN_OK)

@@ -248,6 +248,100 @@ static void test_keepalive_and_offline(void **state)
 	assert_int_equal(fh_stop(&host), 0);
 }
 
+static struct circd_txn charge(int64_t id, uint32_t kind, const char *patron, const char *item)
+{
+	struct circd_txn t = checkin(id, item);
+	t.kind = kind;
+	t.patron_id = patron;
+	return t;
+}
+
+/* At the self-check: loans, a renewal, a blocked patron, and what is not
+ * circulation (gate alarms get a 17 to tell true from false alarms). */
+static void test_selfcheck_and_gate(void **state)
+{
+	start_plugin(NULL, NULL);
+	struct circd_txn t[] = {
+		charge(1, CIRCD_TXN_CHECKOUT, "p1", "1004"),
+		charge(2, CIRCD_TXN_RENEW, "p1", "1004"),
+		charge(3, CIRCD_TXN_CHECKOUT, "p3", "1005"),
+		charge(4, CIRCD_TXN_ALARM, "", "1004"),
+		charge(5, CIRCD_TXN_ALARM, "", "1005"),
+		charge(6, CIRCD_TXN_COUNT, "", ""),
+		charge(7, CIRCD_TXN_CHECKOUT, "", "1005"),
+		charge(8, CIRCD_TXN_CHECKIN, "", ""),
+		charge(9, CIRCD_TXN_CHECKIN, "", "bad|id"),
+	};
+	fh_submit(&host, t, ARRAY_SIZE(t));
+	assert_true(fh_wait_results(&host, ARRAY_SIZE(t), 5000));
+	struct fh_result *r = host.results;
+	assert_int_equal(r[0].status, CIRCD_TXN_OK);
+	assert_has(r[0].fields_json, "\"desensitize\":\"Y\"");
+	assert_has(r[0].fields_json, "\"due_date\":\"");
+	assert_int_equal(r[1].status, CIRCD_TXN_OK);
+	assert_has(r[1].fields_json, "\"message\":\"30\"");
+	assert_int_equal(r[2].status, CIRCD_TXN_REJECTED);
+	assert_string_equal(r[2].message, "Patron blocked");
+	assert_int_equal(r[3].status, CIRCD_TXN_OK);
+	assert_has(r[3].fields_json, "\"false_alarm\":true");
+	assert_has(r[4].fields_json, "\"false_alarm\":false");
+	assert_int_equal(r[5].status, CIRCD_TXN_OK);
+	assert_has(r[5].fields_json, "\"skipped\":true");
+	assert_int_equal(r[6].status, CIRCD_TXN_REJECTED); /* no patron */
+	assert_int_equal(r[7].status, CIRCD_TXN_REJECTED); /* no item id */
+	assert_int_equal(r[8].status, CIRCD_TXN_REJECTED); /* '|' cannot be sent */
+	assert_has(r[8].message, "cannot encode");
+	assert_int_equal(acs_count(&acs, "11", NULL), 2);
+	assert_int_equal(acs_count(&acs, "29", NULL), 1);
+	assert_int_equal(acs_count(&acs, "09", NULL), 0);
+	assert_int_equal(fh_stop(&host), 0);
+}
+
+/* TLS to the ACS with a CA, a client certificate and host name checks. */
+static void test_tls(void **state)
+{
+	_cleanup_free_ char *script = srcdir_path("tests/sip2/make-certs.sh");
+	_cleanup_free_ char *cmd = xasprintf("sh '%s' '%s'", script, acs.dir);
+	assert_int_equal(system(cmd), 0);
+	_cleanup_free_ char *cert = xasprintf("%s/server.pem", acs.dir);
+	_cleanup_free_ char *key = xasprintf("%s/server.key", acs.dir);
+	_cleanup_free_ char *ca = xasprintf("%s/ca.pem", acs.dir);
+	/* a second emulator, speaking TLS, in the same directory */
+	struct acs_child plain = acs;
+	const char *extra[] = { "--tls-cert", cert, "--tls-key", key, "--tls-client-ca", ca, NULL };
+	assert_int_equal(acs_start(&acs, extra), 0);
+	snprintf(port_opt, sizeof(port_opt), "port=%u", acs.port);
+	char ca_opt[160], cert_opt[160], key_opt[160];
+	snprintf(ca_opt, sizeof(ca_opt), "tls_ca_file=%s/ca.pem", plain.dir);
+	snprintf(cert_opt, sizeof(cert_opt), "tls_cert_file=%s/client.pem", plain.dir);
+	snprintf(key_opt, sizeof(key_opt), "tls_key_file=%s/client.key", plain.dir);
+	static const char *opts[16];
+	const char *base[] = { "host=localhost", port_opt, "login_user=circd", pw_opt,
+			       "institution=main", "tls=true", ca_opt, cert_opt, key_opt, NULL };
+	memcpy(opts, base, sizeof(base));
+	assert_int_equal(fh_create(&host, &circd_plugin_sip2_descriptor, opts), 0);
+	fh_start(&host);
+	struct circd_txn t = checkin(1, "1001");
+	fh_submit(&host, &t, 1);
+	assert_true(fh_wait_results(&host, 1, 5000));
+	assert_int_equal(host.results[0].status, CIRCD_TXN_OK);
+	assert_int_equal(fh_stop(&host), 0);
+
+	/* the same ACS under a name its certificate does not carry */
+	opts[9] = "tls_server_name=ils.example.org";
+	opts[10] = "reconnect_min_ms=1000";
+	opts[11] = NULL;
+	assert_int_equal(fh_create(&host, &circd_plugin_sip2_descriptor, opts), 0);
+	fh_start(&host);
+	assert_true(fh_wait_health(&host, CIRCD_HEALTH_OFFLINE, 3000));
+	pthread_mutex_lock(&host.lock);
+	assert_non_null(strstr(host.health_reason, "tls-verify"));
+	pthread_mutex_unlock(&host.lock);
+	assert_int_equal(fh_stop(&host), 0);
+	acs_stop(&acs);
+	acs = plain; /* teardown stops the first one */
+}
+
 /* The password file must be private, and nothing else fails create(). */
 static void test_password_file_mode(void **state)
 {
@@ -272,6 +366,8 @@ int main(void)
 		T(test_bad_answers),
 		T(test_login_refused),
 		T(test_keepalive_and_offline),
+		T(test_selfcheck_and_gate),
+		T(test_tls),
 		T(test_password_file_mode),
 	};
 	if (getenv("ONLY"))
