@@ -49,3 +49,8 @@ tests_sip2_test_sip2_client_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la \
 	$(OPENSSL_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/sip2/test_sip2_client
 EXTRA_DIST += tests/sip2/make-certs.sh
+
+# make bench
+bench_programs += tests/bench/bench_sip2
+tests_bench_bench_sip2_SOURCES = tests/bench/bench_sip2.c
+tests_bench_bench_sip2_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la
