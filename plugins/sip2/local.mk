@@ -23,3 +23,4 @@ tests_sip2_test_sip2_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAG
 tests_sip2_test_sip2_plugin_LDADD = lib/libcircd-sip2.la lib/libcircd-util.la \
 	$(OPENSSL_LIBS) $(JSONC_LIBS) $(CMOCKA_LIBS) -lpthread
 TESTS += tests/sip2/test_sip2_plugin
+EXTRA_DIST += plugins/sip2/README.md
