@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sip2-plugin.h"
@@ -58,6 +60,17 @@ static void note_status(struct sip2_plugin *p)
 	p->last_resends = resends;
 }
 
+/* While the ACS says it is offline, ask again at least this often. */
+#define OFFLINE_RECHECK_USEC (30 * USEC_PER_SEC)
+
+static void schedule_keepalive(struct sip2_plugin *p)
+{
+	uint64_t every = p->keepalive_usec;
+	if (!p->status.online && (!every || every > OFFLINE_RECHECK_USEC))
+		every = OFFLINE_RECHECK_USEC;
+	p->next_keepalive = every ? p->host->now_monotonic_usec() + every : UINT64_MAX;
+}
+
 static int session_up(struct sip2_plugin *p)
 {
 	int r = sip2_client_connect(p->client);
@@ -75,7 +88,7 @@ static int session_up(struct sip2_plugin *p)
 	}
 	p->up = true;
 	p->connect_failures = 0;
-	p->next_keepalive = p->host->now_monotonic_usec() + p->keepalive_usec;
+	schedule_keepalive(p);
 	p->host->log(p->inst, CIRCD_LOG_NOTICE,
 		     "ACS session up: %s, institution %s, timeout %d ds, retries %d, offline %s, "
 		     "supports %s",
@@ -93,7 +106,7 @@ static void keepalive(struct sip2_plugin *p)
 		session_down(p, sip2_client_error_text(p->client));
 		return;
 	}
-	p->next_keepalive = p->host->now_monotonic_usec() + p->keepalive_usec;
+	schedule_keepalive(p);
 	note_status(p);
 }
 
@@ -113,6 +126,13 @@ static void serve_round(struct sip2_plugin *p)
 			res.status = CIRCD_TXN_RETRY;
 			res.message = p->up ? "an earlier transaction failed" : "ACS not connected";
 			give_up = true;
+		} else if (!p->status.online) {
+			/* SIP2 2.00 "ACS Status": online N (or timeout 000) means
+			 * the ILS behind it is not taking transactions; posting
+			 * now would turn returns into refusals for staff */
+			res.status = CIRCD_TXN_RETRY;
+			res.message = "the ACS reports itself offline";
+			give_up = true;
 		} else {
 			bool transport_failed;
 			res.status = sip2_txn_handle(p, &txn, &message, &fields, &transport_failed);
@@ -122,7 +142,7 @@ static void serve_round(struct sip2_plugin *p)
 				session_down(p, message ? message : "transport failure");
 				give_up = true;
 			} else {
-				p->next_keepalive = p->host->now_monotonic_usec() + p->keepalive_usec;
+				schedule_keepalive(p);
 				note_status(p);
 			}
 		}
@@ -148,13 +168,13 @@ int sip2_plugin_run(void *state)
 		uint64_t now = p->host->now_monotonic_usec();
 		if (!p->up && now >= p->next_connect)
 			session_up(p);
-		else if (p->up && p->keepalive_usec && now >= p->next_keepalive)
+		else if (p->up && now >= p->next_keepalive)
 			keepalive(p);
 
 		int fd = -1, timeout = -1;
 		if (p->up) {
 			fd = sip2_client_fd(p->client);
-			if (p->keepalive_usec)
+			if (p->next_keepalive != UINT64_MAX)
 				timeout = timeout_ms_until(p, p->next_keepalive);
 			if (sip2_client_has_pending(p->client))
 				timeout = 0;
@@ -163,8 +183,11 @@ int sip2_plugin_run(void *state)
 		}
 		int w = p->host->wait(p->inst, fd, POLLIN, timeout);
 		if (w < 0) {
+			/* the host restarts a worker that returns, with backoff */
 			p->host->log(p->inst, CIRCD_LOG_ERR, "wait: %s", strerror(-w));
-			w = CIRCD_WAKE_SUBMIT; /* still serve what is queued */
+			sip2_client_close(p->client);
+			p->up = false;
+			return w;
 		}
 		if (w & CIRCD_WAKE_STOP)
 			break;

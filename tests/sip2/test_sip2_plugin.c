@@ -245,6 +245,14 @@ static void test_keepalive_and_offline(void **state)
 	acs_faults(&acs, "{\"offline\": true}");
 	assert_true(fh_wait_health(&host, CIRCD_HEALTH_DEGRADED, 3000));
 	assert_true(acs_count(&acs, "99", NULL) >= 2);
+	/* nothing is posted to an ACS that says it is offline: RETRY */
+	struct circd_txn t = checkin(1, "1001");
+	fh_submit(&host, &t, 1);
+	assert_true(fh_wait_results(&host, 1, 3000));
+	assert_int_equal(host.results[0].status, CIRCD_TXN_RETRY);
+	assert_int_equal(acs_count(&acs, "09", NULL), 0);
+	acs_faults(&acs, "{}");
+	assert_true(fh_wait_health(&host, CIRCD_HEALTH_OK, 3000));
 	assert_int_equal(fh_stop(&host), 0);
 }
 
