@@ -93,6 +93,14 @@ static void test_probe(void **state)
 	assert_true(sip2_probe(&cfg, &res) < 0);
 	assert_int_equal(res.error, SIP2_ERR_DNS);
 
+	/* an ACS (or a line) that spoils every checksum */
+	cfg = base_cfg();
+	acs_faults(&acs, "{\"corrupt_checksum\": -1}");
+	assert_int_equal(sip2_probe(&cfg, &res), -EBADMSG);
+	assert_int_equal(res.error, SIP2_ERR_CHECKSUM);
+	assert_true(res.connected);
+	acs_faults(&acs, "{}");
+
 	cfg = base_cfg();
 	cfg.charset = "NOT-A-CHARSET";
 	assert_int_equal(sip2_probe(&cfg, &res), -EINVAL);
