@@ -39,6 +39,11 @@ static int setup_acs(void **state)
 
 static int teardown_acs(void **state)
 {
+	if (getenv("KEEP_ACS_LOG")) {
+		_cleanup_free_ char *cmd = xasprintf("cut -c1-160 %s >&2", acs.log);
+		if (system(cmd) != 0)
+			return -1;
+	}
 	acs_stop(&acs);
 	return 0;
 }
@@ -143,6 +148,7 @@ static void test_faults_resend(void **state)
 	const struct sip2_client_stats *s = sip2_client_stats(c);
 	struct sip2_msg *req = checkin("1004"), *resp = NULL;
 
+	int acs_97s = acs_count(&acs, "97", NULL);
 	acs_faults(&acs, "{\"corrupt_checksum\": 1}");
 	assert_int_equal(sip2_client_request(c, req, &resp), 0);
 	assert_int_equal(resp->checksum, SIP2_CKSUM_OK);
@@ -150,7 +156,7 @@ static void test_faults_resend(void **state)
 	/* one bad answer, one 97, the ACS's repeat is good */
 	assert_int_equal(s->bad_checksums, 1);
 	assert_int_equal(s->acs_resend_requests, 1);
-	assert_int_equal(acs_count(&acs, "97", NULL), 1);
+	assert_int_equal(acs_count(&acs, "97", NULL), acs_97s + 1);
 
 	acs_faults(&acs, "{\"garbage\": 1}");
 	uint64_t g = s->garbage;
