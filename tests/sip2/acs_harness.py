@@ -22,6 +22,7 @@ class ACS:
                "--port-file", self.port_file, "--log", self.log, "--control", self.control]
         if faults:
             self.set_faults(faults)
+        self.proc = None
         self.proc = subprocess.Popen(cmd + list(extra))
         atexit.register(self.stop)
         deadline = time.time() + 10
@@ -54,3 +55,7 @@ class ACS:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.dir:
+            import shutil
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
