@@ -117,11 +117,58 @@ int sip2_charset_to_wire(struct sip2_charset *cs, const char *utf8, size_t len, 
 	return convert(cs->to_wire, utf8, len, out, out_len);
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	unsigned char c = p[0];
+	size_t n;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	unsigned cp = c & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Text leaving the codec goes into logs and JSON: an ACS that claims
+ * UTF-8 and sends Latin-1 gets '?' for the bytes that are not UTF-8. */
+static char *utf8_sanitized(const char *in, size_t len, size_t *out_len)
+{
+	char *p = copy(in, len, out_len);
+	const unsigned char *u = (const unsigned char *)p;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(u + i, len - i);
+		if (n == 0) {
+			p[i++] = '?';
+			continue;
+		}
+		i += n;
+	}
+	return p;
+}
+
 int sip2_charset_from_wire(struct sip2_charset *cs, const char *wire, size_t len, char **out,
 			   size_t *out_len)
 {
 	if (!cs || cs->utf8) {
-		*out = copy(wire, len, out_len);
+		*out = utf8_sanitized(wire, len, out_len);
 		return 0;
 	}
 	return convert(cs->from_wire, wire, len, out, out_len);

@@ -105,7 +105,8 @@ int sip2_charset_new(const char *name, struct sip2_charset **out);
 void sip2_charset_free(struct sip2_charset *cs);
 const char *sip2_charset_name(const struct sip2_charset *cs);
 /* Convert; *out is malloc'd and NUL-terminated.  to_wire transliterates what
- * the charset cannot hold; from_wire replaces invalid bytes with '?'. */
+ * the charset cannot hold; from_wire replaces invalid bytes with '?' (also
+ * for UTF-8: what leaves the codec is always valid UTF-8). */
 int sip2_charset_to_wire(struct sip2_charset *cs, const char *utf8, size_t len,
 			 char **out, size_t *out_len);
 int sip2_charset_from_wire(struct sip2_charset *cs, const char *wire, size_t len,

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +86,15 @@ static void test_fixed_vectors(void **state)
 	sip2_msg_free(m);
 	m = decode_ok("941AY0AZFDFD");
 	assert_string_equal(sip2_msg_fixed(m, "ok"), "1");
+	sip2_msg_free(m);
+	/* some servers close AY with a '|' before AZ */
+	char w[32] = "941AY7|AZ";
+	sip2_checksum_format(sip2_checksum(w, strlen(w)), hex);
+	strcat(w, hex);
+	m = decode_ok(w);
+	assert_int_equal(m->checksum, SIP2_CKSUM_OK);
+	assert_int_equal(m->seq, 7);
+	assert_int_equal(m->n_fields, 0);
 	sip2_msg_free(m);
 }
 
@@ -233,6 +243,19 @@ static void test_charsets(void **state)
 	}
 	struct sip2_charset *cs = NULL;
 	assert_int_equal(sip2_charset_new("NO-SUCH-CHARSET", &cs), -EINVAL);
+
+	/* an ACS that says UTF-8 and sends Latin-1: the checksum is still
+	 * over its bytes, the text that leaves the codec is valid UTF-8 */
+	const char latin1[] = "1803000120261128    120000AB1|AJc\xe1liz \xc3\xa9|AY0AZ";
+	char wire[128], hex[5];
+	snprintf(wire, sizeof(wire), "%s", latin1);
+	sip2_checksum_format(sip2_checksum(wire, strlen(wire)), hex);
+	strcat(wire, hex);
+	struct sip2_msg *m = NULL;
+	assert_int_equal(sip2_decode(wire, strlen(wire), NULL, &m), 0);
+	assert_int_equal(m->checksum, SIP2_CKSUM_OK);
+	assert_string_equal(sip2_msg_get(m, "AJ"), "c?liz \xc3\xa9");
+	sip2_msg_free(m);
 }
 
 /* Every message of the table: set nothing but defaults (and "ok" where it
