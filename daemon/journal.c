@@ -48,7 +48,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
 		"SELECT t.id, t.kind, t.station, t.device, t.item_id, t.uid, t.patron_id, t.detail,"
 		" t.event_time_usec, t.created_usec, d.attempts, d.maybe_sent"
 		" FROM deliveries d JOIN transactions t ON t.id = d.txn_id"
-		" WHERE d.upstream = ? AND d.state = 'pending' AND d.txn_id > ?"
+		/* the IN term lets SQLite use the partial index deliveries_open */
+		" WHERE d.upstream = ? AND d.state IN ('pending','inflight') AND d.state = 'pending'"
+		" AND d.txn_id > ?"
 		" ORDER BY d.txn_id LIMIT ?",
 	[STMT_SET_DELIVERY] =
 		"UPDATE deliveries SET state = ?, attempts = ?, maybe_sent = ?, updated_usec = ?,"
@@ -89,7 +91,7 @@ static const char *const migrations[] = {
 	"  device_event_id INTEGER,"
 	"  detail TEXT,"
 	"  UNIQUE (device, device_event_id));"
-	"CREATE INDEX transactions_time ON transactions(created_usec);"
+	"CREATE INDEX transactions_time ON transactions(event_time_usec);"
 	"CREATE INDEX transactions_item ON transactions(item_id);"
 	"CREATE TABLE deliveries ("
 	"  txn_id INTEGER NOT NULL REFERENCES transactions(id) ON DELETE CASCADE,"
@@ -103,7 +105,11 @@ static const char *const migrations[] = {
 	"  response TEXT,"
 	"  note TEXT,"
 	"  PRIMARY KEY (txn_id, upstream)) WITHOUT ROWID;"
-	"CREATE INDEX deliveries_open ON deliveries(upstream, state, txn_id);"
+	/* Only open deliveries are indexed: a row enters it when journaled,
+	 * stays through pending -> inflight, and leaves when finished, so a
+	 * delivery costs two index writes, not one per state change. */
+	"CREATE INDEX deliveries_open ON deliveries(upstream, txn_id)"
+	"  WHERE state IN ('pending','inflight');"
 	"CREATE TABLE events ("
 	"  id INTEGER PRIMARY KEY,"
 	"  device TEXT NOT NULL,"
