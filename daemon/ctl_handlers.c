@@ -160,7 +160,7 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 		json_object_object_add(x, "backlog", json_object_new_int64(b.pending));
 		json_object_object_add(x, "oldest_age_sec", json_object_new_int64(
 			b.oldest_usec ? (int64_t)((now - b.oldest_usec) / USEC_PER_SEC) : 0));
-		json_object_object_add(x, "done", json_object_new_int64(b.done));
+		json_object_object_add(x, "done", json_object_new_int64(journal_count_done(core->journal, u->name)));
 		json_object_object_add(x, "rejected", json_object_new_int64(b.rejected));
 		json_object_object_add(x, "dead", json_object_new_int64(b.dead));
 		json_object_object_add(x, "last_error", json_object_new_string(
@@ -180,6 +180,7 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 	json_object_object_add(counters, "events", json_object_new_int64((int64_t)core->events_total));
 	json_object_object_add(counters, "transactions", json_object_new_int64((int64_t)core->txns_total));
 	json_object_object_add(counters, "duplicates", json_object_new_int64((int64_t)core->duplicates_total));
+	json_object_object_add(counters, "commits", json_object_new_int64((int64_t)journal_commit_count(core->journal)));
 	json_object_object_add(o, "counters", counters);
 	*reply = o;
 	return 0;
@@ -534,7 +535,6 @@ static int ctl_metrics(void *userdata, json_object *req, json_object **reply, ch
 		fprintf(f, "circd_backlog{upstream=\"%s\"} %lld\n", core->upstreams[i]->name, (long long)b.pending);
 		fprintf(f, "circd_backlog_oldest_seconds{upstream=\"%s\"} %llu\n", core->upstreams[i]->name,
 			(unsigned long long)(b.oldest_usec ? (now - b.oldest_usec) / USEC_PER_SEC : 0));
-		fprintf(f, "circd_deliveries{upstream=\"%s\",state=\"done\"} %lld\n", core->upstreams[i]->name, (long long)b.done);
 		fprintf(f, "circd_deliveries{upstream=\"%s\",state=\"rejected\"} %lld\n", core->upstreams[i]->name, (long long)b.rejected);
 		struct forwarder_stats fs;
 		forwarder_stats(core->upstreams[i]->fw, &fs);
