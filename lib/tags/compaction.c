@@ -56,12 +56,13 @@ static void write_bits(struct bit_writer *w, unsigned v, unsigned n)
 	}
 }
 
-/* pad to a byte with the leading bits of `pattern` (width bits) */
+/* pad to a byte with the bits of `pattern` (width bits), repeated if the
+ * gap is wider than the pattern (5-bit code can leave 7 bits) */
 static int finish_bits(struct bit_writer *w, unsigned pattern, unsigned width)
 {
 	unsigned pad = (unsigned)((8 - w->nbits % 8) % 8);
-	if (pad)
-		write_bits(w, pattern >> (width - pad), pad);
+	for (unsigned i = 0; i < pad; i++)
+		write_bits(w, (pattern >> (width - 1 - i % width)) & 1u, 1);
 	if (w->overflow)
 		return -ENOSPC;
 	return (int)(w->nbits / 8);
