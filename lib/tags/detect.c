@@ -33,19 +33,33 @@ static bool is_blank(const uint8_t *mem, size_t len)
 		ff &= mem[i] == 0xFF;
 		if (i < 24)
 			m3 &= mem[i] == RFID501_BLANK;
+		if (!zero && !ff && !m3)
+			return false;
 	}
 	return zero || ff || m3;
 }
 
-/* How doubtful a decode is: models without a checksum (28560-2, RFID501)
- * can decode in the wrong byte order too; the order with fewer complaints
- * wins. */
-static unsigned doubt(const struct tag_item *item)
+/* How plausible a decode is.  Models without a checksum (28560-2, RFID501)
+ * can decode in the wrong byte order too: then every element found counts
+ * for it, a content parameter that matches the elements counts more, and
+ * every warning counts against it.  The other order must score higher to
+ * win, so the order the site expects keeps ties. */
+static int plausibility(const struct tag_item *item)
 {
-	unsigned n = 0;
+	int score = 2 * item->n_elements;
 	for (unsigned i = 0; i < item->n_findings; i++)
-		n += item->findings[i].severity >= TAG_SEV_WARN;
-	return n;
+		score -= item->findings[i].severity >= TAG_SEV_WARN ? 3 : 0;
+	if (item->content_parameter && !tag_item_has_finding(item, TAG_R_CONTENT_PARAMETER))
+		score += 3;
+	return score;
+}
+
+static bool has_warnings(const struct tag_item *item)
+{
+	for (unsigned i = 0; i < item->n_findings; i++)
+		if (item->findings[i].severity >= TAG_SEV_WARN)
+			return true;
+	return false;
 }
 
 typedef int (*decode_fn)(const uint8_t *, size_t, struct tag_item *);
@@ -91,6 +105,7 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 		order[1] = 0;
 	}
 	bool can_reverse = bs >= 2 && bs <= 64 && len >= bs;
+	size_t n_orders = opts && opts->order_known ? 1 : 2;
 	unsigned byte_orders[2] = { TAG_ORDER_AS_READ, TAG_ORDER_BLOCKS_REVERSED };
 	if (opts && opts->reader_reverses) {
 		byte_orders[0] = TAG_ORDER_BLOCKS_REVERSED;
@@ -101,7 +116,7 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 		const __typeof__(models[0]) *md = &models[order[m]];
 		if (opts && opts->only_model && opts->model != md->model)
 			continue;
-		for (size_t o = 0; o < 2; o++) {
+		for (size_t o = 0; o < n_orders; o++) {
 			const uint8_t *buf = mem;
 			if (byte_orders[o] == TAG_ORDER_BLOCKS_REVERSED) {
 				if (!can_reverse)
@@ -117,8 +132,8 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 			if (!(opts && opts->only_model) && !md->looks(buf, len))
 				continue;
 			int r = md->decode(buf, len, item);
-			if (r == 0 && md->model != TAG_MODEL_ISO28560_3 && o == 0 && can_reverse &&
-			    doubt(item) > 0) {
+			if (r == 0 && md->model != TAG_MODEL_ISO28560_3 && o == 0 && n_orders == 2 && can_reverse &&
+			    has_warnings(item)) {
 				/* try the other order; keep whichever is cleaner */
 				struct tag_item other;
 				const uint8_t *obuf = buf == mem ? reversed : mem;
@@ -130,7 +145,7 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 				tag_item_reset(&other);
 				other.dsfid = item->dsfid;
 				if (md->looks(obuf, len) && md->decode(obuf, len, &other) == 0 &&
-				    doubt(&other) < doubt(item)) {
+				    plausibility(&other) > plausibility(item)) {
 					*item = other;
 					o = 1;
 				}

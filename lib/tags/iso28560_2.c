@@ -128,19 +128,26 @@ int tag_decode_28560_2(const uint8_t *mem, size_t len, struct tag_item *item)
 			tag_item_add_raw(item, oid, comp, data, dlen, start);
 		} else {
 			unsigned scheme = comp == 0 && is_isil_oid(oid) ? TAG_CMP_ISIL : comp;
-			struct tag_element el = { .oid = (uint8_t)oid, .compaction = (uint8_t)scheme };
+			/* decode straight into the table; a full table still
+			 * validates the data, in a scratch element */
+			struct tag_element scratch;
+			bool full = item->n_elements >= TAG_ELEMENTS_MAX;
+			struct tag_element *el = full ? &scratch : &item->elements[item->n_elements];
 			bool is_hex, cut;
-			if (tag_compaction_decode(scheme, data, dlen, el.value, sizeof(el.value), &is_hex, &cut) < 0)
+			if (tag_compaction_decode(scheme, data, dlen, el->value, sizeof(el->value), &is_hex, &cut) < 0)
 				return tag_fail(item, TAG_R_COMPACTION, start, -EBADMSG);
 			if (cut)
 				tag_finding_add(item, TAG_R_VALUE_TOO_LONG, TAG_SEV_WARN, start);
-			el.is_hex = is_hex;
-			el.len = (uint16_t)strlen(el.value);
-			if (item->n_elements < TAG_ELEMENTS_MAX) {
-				item->elements[item->n_elements++] = el;
-				tag_item_apply_element(item, &el, start);
-			} else {
+			el->oid = (uint8_t)oid;
+			el->compaction = (uint8_t)scheme;
+			el->locked = 0;
+			el->is_hex = is_hex;
+			el->len = (uint16_t)strlen(el->value);
+			if (full) {
 				tag_finding_add(item, TAG_R_TABLE_FULL, TAG_SEV_WARN, start);
+			} else {
+				item->n_elements++;
+				tag_item_apply_element(item, el, start);
 			}
 		}
 		pos += dlen + pad;

@@ -157,6 +157,7 @@ struct tag_item {
 struct tag_decode_options {
 	uint32_t block_size;       /* bytes per block; 0 = 4 (ICODE) */
 	bool reader_reverses;      /* try reversed blocks first (FEIG ISO-Host) */
+	bool order_known;          /* try only that order: the site knows its tags */
 	bool only_model;           /* decode only as `model`, no detection */
 	uint8_t model;             /* enum tag_model, with only_model */
 };
