@@ -11,7 +11,8 @@ lib_libcircd_tags_la_SOURCES = \
 	lib/tags/security.c lib/tags/security.h \
 	lib/tags/sets.c lib/tags/sets.h \
 	lib/tags/tag_cli.c lib/tags/tag_cli.h lib/tags/tag_print.c
-lib_libcircd_tags_la_LIBADD = lib/libcircd-util.la
+EXTRA_DIST += lib/tags/README.md
+# users link lib/libcircd-util.la as well (tag_cli.c uses its hex helpers)
 
 # Unit tests (cmocka)
 TAG_TESTS = tests/unit/test_tag_crc tests/unit/test_tag_iso28560_3 \
