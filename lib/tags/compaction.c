@@ -261,10 +261,15 @@ int tag_compaction_decode(unsigned scheme, const uint8_t *in, size_t len, char *
 		uint64_t v = 0;
 		for (size_t i = 0; i < len; i++)
 			v = v << 8 | in[i];
+		/* decimal by hand: snprintf costs more than the whole decode */
 		char buf[24];
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-		for (char *c = buf; *c; c++)
-			emit(&t, *c);
+		int k = 0;
+		do {
+			buf[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		while (k > 0)
+			emit(&t, buf[--k]);
 		break;
 	}
 	case TAG_CMP_NUMERIC:

@@ -18,5 +18,8 @@ static inline uint16_t tag_crc16(const uint8_t *data, size_t len)
  * to 32 bytes of input (rfid.md §1.2).  basic_len is 32 or 34; mem must hold
  * basic_len bytes. */
 uint16_t tag_crc_28560_3(const uint8_t *mem, size_t basic_len);
+/* The part both forms share: bytes 0..18 and 21..31.  Finish with bytes
+ * 32-33 (34-byte form) or two zeros (32-byte form). */
+uint16_t tag_crc_28560_3_prefix(const uint8_t *mem);
 
 #endif

@@ -182,15 +182,16 @@ int tag_decode_28560_3(const uint8_t *mem, size_t len, struct tag_item *item)
 
 	uint16_t stored = (uint16_t)(mem[CRC_OFFSET] | mem[CRC_OFFSET + 1] << 8);
 	size_t basic = 0;
-	uint16_t crc34 = 0, crc32 = 0;
+	static const uint8_t zero[2];
+	uint16_t prefix = tag_crc_28560_3_prefix(mem), crc34 = 0, crc32 = 0;
 
 	if (len >= BASIC_LONG) {
-		crc34 = tag_crc_28560_3(mem, BASIC_LONG);
+		crc34 = tag_crc16_update(prefix, mem + BASIC_SHORT, 2);
 		if (crc34 == stored)
 			basic = BASIC_LONG;
 	}
 	if (!basic) {
-		crc32 = tag_crc_28560_3(mem, BASIC_SHORT);
+		crc32 = tag_crc16_update(prefix, zero, 2);
 		if (crc32 == stored)
 			basic = BASIC_SHORT;
 	}

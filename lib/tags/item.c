@@ -241,7 +241,8 @@ void tag_item_split_isil(struct tag_item *item, size_t offset)
 		if (strncasecmp(s, item->isil_country, 2) == 0 && s[2] && !isalpha((unsigned char)s[2]))
 			tag_finding_add(item, TAG_R_ISIL_COUNTRY_REPEATED, TAG_SEV_INFO, offset);
 	}
-	snprintf(item->isil_library, sizeof(item->isil_library), "%s", s);
+	/* s is a tail of owner_isil, which has the same size */
+	memcpy(item->isil_library, s, strlen(s) + 1);
 }
 
 bool tag_isil_plausible(const char *isil, bool with_prefix)
