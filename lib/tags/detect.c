@@ -8,9 +8,10 @@
  *   2. each candidate model is tried in both byte orders, because FEIG
  *      readers return every 4-byte block reversed and some vendors write
  *      them reversed (rfid.md §1.2 "Interop gotchas");
- *   3. ISO 28560-3 first (its CRC is the strongest evidence), then
- *      ISO 28560-2, then 3M RFID501 (no checksum at all); a DSFID of 0x06
- *      puts 28560-2 first.
+ *   3. ISO 28560-3 first, whatever the DSFID (a CRC match is the strongest
+ *      evidence there is), then ISO 28560-2, then 3M RFID501 (no checksum
+ *      at all).  When nothing decodes, a DSFID of 0x06 makes the 28560-2
+ *      failure the reason reported.
  * The first candidate that decodes wins.  If none does, the first
  * candidate that looked plausible names the reason.
  */
@@ -99,11 +100,6 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 		return tag_fail(item, TAG_R_BLANK, 0, -ENODATA);
 	}
 
-	size_t order[3] = { 0, 1, 2 };
-	if (item->dsfid == DSFID_28560_2) {
-		order[0] = 1;
-		order[1] = 0;
-	}
 	bool can_reverse = bs >= 2 && bs <= 64 && len >= bs;
 	size_t n_orders = opts && opts->order_known ? 1 : 2;
 	unsigned byte_orders[2] = { TAG_ORDER_AS_READ, TAG_ORDER_BLOCKS_REVERSED };
@@ -113,7 +109,7 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 	}
 
 	for (size_t m = 0; m < 3; m++) {
-		const __typeof__(models[0]) *md = &models[order[m]];
+		const __typeof__(models[0]) *md = &models[m];
 		if (opts && opts->only_model && opts->model != md->model)
 			continue;
 		for (size_t o = 0; o < n_orders; o++) {
@@ -160,7 +156,11 @@ int tag_decode(const uint8_t *mem, size_t len, int dsfid, const struct tag_decod
 					tag_finding_add(item, TAG_R_DSFID_MISMATCH, TAG_SEV_INFO, TAG_NO_OFFSET);
 				return 0;
 			}
-			if (!first_err) {
+			/* the first plausible candidate names the reason; with
+			 * DSFID 0x06 the 28560-2 reason is the one to report */
+			bool dsfid_says = item->dsfid == DSFID_28560_2 && md->model == TAG_MODEL_ISO28560_2 &&
+					  first_model != TAG_MODEL_ISO28560_2;
+			if (!first_err || dsfid_says) {
 				first_err = r;
 				first_reason = item->error;
 				first_offset = item->error_offset;

@@ -114,6 +114,21 @@ static void test_dsfid_is_a_hint(void **state)
 	assert_true(tag_item_has_finding(&it, TAG_R_DSFID_MISMATCH));
 }
 
+static void test_dsfid_names_the_reason(void **state)
+{
+	(void)state;
+	uint8_t m[36] = { 0x11, 0x7f, 0x01, 0x02 };
+	struct tag_item it;
+
+	/* fails as 28560-3 (CRC) and as 28560-2 (length past the end) */
+	assert_int_equal(tag_decode(m, sizeof(m), -1, NULL, &it), -EBADMSG);
+	assert_int_equal(it.error, TAG_R_CRC);
+	assert_int_equal(it.model, TAG_MODEL_ISO28560_3);
+	assert_int_equal(tag_decode(m, sizeof(m), 0x06, NULL, &it), -EBADMSG);
+	assert_int_equal(it.error, TAG_R_OVERRUN);
+	assert_int_equal(it.model, TAG_MODEL_ISO28560_2);
+}
+
 static void test_reversed_2_without_hint(void **state)
 {
 	(void)state;
@@ -179,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_rfid501),
 		cmocka_unit_test(test_dsfid_is_a_hint),
+		cmocka_unit_test(test_dsfid_names_the_reason),
 		cmocka_unit_test(test_reversed_2_without_hint),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_names),
