@@ -172,6 +172,7 @@ struct enc_element {
 	const char *text;
 	char buf[24];
 	bool is_hex;
+	bool lock;       /* tag_element.locked */
 	unsigned scheme; /* requested, or TAG_COMPACTION_AUTO */
 };
 
@@ -262,6 +263,9 @@ int tag_encode_28560_2(const struct tag_item *item, const struct tag_encode_opti
 		if (covered_by_field(el->oid, item))
 			continue;
 		r = add(list, &n, el->oid, el->value, el->is_hex, el->compaction);
+		for (size_t k = 0; r == 0 && k < n; k++)
+			if (list[k].text == el->value)
+				list[k].lock = el->locked;
 	}
 	if (r < 0)
 		return r;
@@ -306,8 +310,9 @@ int tag_encode_28560_2(const struct tag_item *item, const struct tag_encode_opti
 		if (dl < 0)
 			return dl == -ENOSPC ? -EINVAL : dl;
 
-		bool lk = e->oid < 32 && (lock & (1u << e->oid));
-		bool next_lk = i + 1 < n && list[i + 1].oid < 32 && (lock & (1u << list[i + 1].oid));
+		bool lk = e->lock || (e->oid < 32 && (lock & (1u << e->oid)));
+		const struct enc_element *nx = i + 1 < n ? &list[i + 1] : NULL;
+		bool next_lk = nx && (nx->lock || (nx->oid < 32 && (lock & (1u << nx->oid))));
 		size_t hdr = 1 + (e->oid >= 15 ? ebv_len(e->oid - 15) : 0) + ebv_len((uint32_t)dl);
 		size_t size0 = hdr + (size_t)dl;
 		bool use_offset = lk || (next_lk && (pos + size0) % bs != 0);

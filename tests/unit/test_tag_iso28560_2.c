@@ -84,6 +84,23 @@ static void test_annex_encode_aligned(void **state)
 	assert_int_equal(len, n);
 	assert_memory_equal(out, want, n);
 
+	/* an element can ask for alignment itself (OID 22, beyond the mask) */
+	struct tag_item in2 = in;
+	assert_int_equal(tag_item_add_element(&in2, 22, "ALT", TAG_COMPACTION_AUTO), 0);
+	in2.elements[in2.n_elements - 1].locked = 1;
+	assert_int_equal(tag_encode_28560_2(&in2, &eo, out, sizeof(out), &len), 0);
+	/* the OID 22 element is last: it starts and ends on a block */
+	assert_int_equal(len % 4, 1); /* + terminator */
+	assert_int_equal(out[len - 1], 0);
+	assert_int_equal((len - 1) % 4, 0);
+	size_t at = 0;
+	while (at + 1 < len && !((out[at] & 0x8F) == 0x8F && out[at + 1] == 22 - 15))
+		at++;
+	assert_true(at + 1 < len);
+	assert_int_equal(at % 4, 0);
+	assert_int_equal(tag_decode(out, len, 6, NULL, &it), 0);
+	assert_string_equal(tag_item_find_element(&it, 22)->value, "ALT");
+
 	/* 8-byte blocks */
 	eo.lock_oids = 1u << 1;
 	eo.block_size = 8;
