@@ -336,6 +336,30 @@ static void rand_text(uint64_t *s, char *out, size_t min, size_t max, const char
 	out[n] = '\0';
 }
 
+/* Walk the elements independently of the decoder and check that every
+ * element whose OID is in lock_oids starts and ends (padding included) on a
+ * block boundary.  Lengths here stay below 128 bytes. */
+static void check_alignment(const uint8_t *m, size_t len, uint32_t lock_oids, uint32_t bs)
+{
+	size_t pos = 0;
+	while (pos < len && m[pos]) {
+		size_t start = pos;
+		unsigned oid = m[pos] & 0x0f, pad = 0;
+		bool off = m[pos++] & 0x80;
+		if (oid == 0x0f)
+			oid = 15 + m[pos++];
+		if (off)
+			pad = m[pos++];
+		size_t dlen = m[pos++];
+		assert_true(dlen < 0x80);
+		pos += dlen + pad;
+		if (oid < 32 && (lock_oids & (1u << oid))) {
+			if (start % bs || pos % bs)
+				fail_msg("OID %u at %zu..%zu not aligned to %u", oid, start, pos, bs);
+		}
+	}
+}
+
 static void test_roundtrip_random(void **state)
 {
 	(void)state;
@@ -399,6 +423,13 @@ static void test_roundtrip_random(void **state)
 
 		int r = tag_encode_28560_2(&in, &eo, out, sizeof(out), &len);
 		assert_int_equal(r, 0);
+		{
+			uint8_t plain[TAG_MEM_MAX];
+			memcpy(plain, out, len);
+			if (eo.reverse_blocks)
+				tag_reverse_blocks(plain, len, eo.block_size);
+			check_alignment(plain, len, eo.lock_oids, eo.block_size);
+		}
 		/* a site knows whether its reader reverses blocks; without a
 		 * checksum, 28560-2 cannot always tell by itself */
 		struct tag_decode_options o = { .block_size = eo.block_size,
