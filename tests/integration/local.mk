@@ -4,3 +4,5 @@
 EXTRA_DIST += tests/integration/circdtest.py
 TESTS += tests/integration/test_returns.py
 EXTRA_DIST += tests/integration/test_returns.py
+TESTS += tests/integration/test_sigkill.py
+EXTRA_DIST += tests/integration/test_sigkill.py
