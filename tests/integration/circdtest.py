@@ -366,6 +366,8 @@ class Harness:
                 buf += chunk
         finally:
             s.close()
+        if not buf:
+            raise Failure("control socket: connection closed without an answer to %r" % line)
         return json.loads(buf.split(b"\n", 1)[0].decode())
 
     def ctl(self, cmd, **args):
