@@ -6,3 +6,20 @@ TESTS += tests/integration/test_returns.py
 EXTRA_DIST += tests/integration/test_returns.py
 TESTS += tests/integration/test_sigkill.py
 EXTRA_DIST += tests/integration/test_sigkill.py
+TESTS += tests/integration/test_notify.py
+TESTS += tests/integration/test_reload_refused.py
+TESTS += tests/integration/test_reload_apply.py
+TESTS += tests/integration/test_reload_new_upstream.py
+EXTRA_DIST += tests/integration/test_notify.py tests/integration/test_reload_refused.py \
+	tests/integration/test_reload_apply.py tests/integration/test_reload_new_upstream.py
+# XFAIL (bug, daemon/core.c core_reload): after a reload that is applied,
+# plugin_registry_free(&old_reg) frees the old registry's plugins[] array
+# that every instance kept across the reload still points into
+# (inst->plugin); the control socket's status then reads freed memory and
+# answers nothing (valgrind: invalid read in ctl_status).  Remove when fixed.
+XFAIL_TESTS += tests/integration/test_reload_apply.py
+# XFAIL (bug, daemon/core.c core_reload + station.c station_new): a station
+# without "upstreams" (= every configured upstream) that is unchanged across
+# a reload keeps the upstream list computed at its creation, so an upstream
+# added by the reload never receives its transactions (a fresh start would).
+XFAIL_TESTS += tests/integration/test_reload_new_upstream.py
