@@ -255,15 +255,18 @@ class Harness:
     # -- the daemon
 
     def start(self, args=(), env=None, wait_ready=True, timeout=10, preexec_fn=None,
-              wrap=None, log_level="debug"):
+              wrap=None, prefix=(), log_level="debug"):
         """Start circd -c circd.conf.  wrap: a shell snippet run by sh -c
         that must end in `exec "$@"` (circd's argv follows), e.g. to set
-        WATCHDOG_PID=$$ or to mount something in a private namespace."""
+        WATCHDOG_PID=$$ or to mount something in a private namespace;
+        prefix: argv put in front of it all (e.g. ["unshare", "-m"]).  Each
+        of them execs, so the child's pid is circd's."""
         assert self.proc is None or self.proc.poll() is not None, "circd already running"
         argv = [CIRCD_BIN, "-c", self.config_path, "--log-target=stderr",
                 "--log-level=" + log_level] + list(args)
         if wrap:
             argv = ["sh", "-c", wrap, "circd-wrap"] + argv
+        argv = list(prefix) + argv
         e = dict(os.environ)
         for k in ("WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM"):
             e.pop(k, None)

@@ -23,3 +23,5 @@ XFAIL_TESTS += tests/integration/test_reload_apply.py
 # a reload keeps the upstream list computed at its creation, so an upstream
 # added by the reload never receives its transactions (a fresh start would).
 XFAIL_TESTS += tests/integration/test_reload_new_upstream.py
+TESTS += tests/integration/test_bad_state.py
+EXTRA_DIST += tests/integration/test_bad_state.py
