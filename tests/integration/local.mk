@@ -25,3 +25,5 @@ XFAIL_TESTS += tests/integration/test_reload_apply.py
 XFAIL_TESTS += tests/integration/test_reload_new_upstream.py
 TESTS += tests/integration/test_bad_state.py
 EXTRA_DIST += tests/integration/test_bad_state.py
+TESTS += tests/integration/test_disk_full.py
+EXTRA_DIST += tests/integration/test_disk_full.py
