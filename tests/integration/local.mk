@@ -27,3 +27,6 @@ TESTS += tests/integration/test_bad_state.py
 EXTRA_DIST += tests/integration/test_bad_state.py
 TESTS += tests/integration/test_disk_full.py
 EXTRA_DIST += tests/integration/test_disk_full.py
+TESTS += tests/integration/test_exceptions.py
+TESTS += tests/integration/test_retry_order.py
+EXTRA_DIST += tests/integration/test_exceptions.py tests/integration/test_retry_order.py
