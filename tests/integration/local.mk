@@ -30,3 +30,5 @@ EXTRA_DIST += tests/integration/test_disk_full.py
 TESTS += tests/integration/test_exceptions.py
 TESTS += tests/integration/test_retry_order.py
 EXTRA_DIST += tests/integration/test_exceptions.py tests/integration/test_retry_order.py
+TESTS += tests/integration/test_control_errors.py
+EXTRA_DIST += tests/integration/test_control_errors.py
