@@ -9,7 +9,8 @@ the exit code.  Python 3 standard library only.
 Environment (exported by `make check`): CIRCD_BIN, CIRCD_PLUGIN_DIR,
 top_srcdir, top_builddir, optionally CIRCCTL_BIN.  When they are missing the
 build tree is guessed from this file's location (../../build).
-CIRCD_TEST_KEEP=1 keeps the temporary directory for a post-mortem.
+CIRCD_TEST_KEEP=1 keeps the temporary directory for a post-mortem;
+CIRCD_TEST_WRAP="valgrind -q --error-exitcode=99" runs circd under a tool.
 
 A test is a function taking a Harness; run it with `main(fn)`:
 exit 0 = pass, 1 = fail, 77 = skip (reason printed).  On failure the daemon's
@@ -267,6 +268,12 @@ class Harness:
         if wrap:
             argv = ["sh", "-c", wrap, "circd-wrap"] + argv
         argv = list(prefix) + argv
+        # CIRCD_TEST_WRAP="valgrind -q --error-exitcode=99": run circd under
+        # a tool that execs it in-process (the pid stays circd's).
+        tool = os.environ.get("CIRCD_TEST_WRAP", "").split()
+        if tool:
+            i = argv.index(CIRCD_BIN)
+            argv = argv[:i] + tool + argv[i:]
         e = dict(os.environ)
         for k in ("WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM"):
             e.pop(k, None)
