@@ -27,6 +27,16 @@ TESTS += tests/integration/test_bad_state.py
 EXTRA_DIST += tests/integration/test_bad_state.py
 TESTS += tests/integration/test_disk_full.py
 EXTRA_DIST += tests/integration/test_disk_full.py
+# XFAIL (bug, daemon/forwarder.c + journal.c journal_commit): when a commit
+# fails, journal_commit() drops the after-commit actions but the forwarder
+# keeps its staged transactions (fw->staged, n_staged, window, cursor); the
+# next commit that succeeds -- core_stop_instance()'s core_flush() during the
+# exit-3 shutdown -- queues hand_over() again and sends a transaction whose
+# INSERT was rolled back to the upstream (jsonl gets an id the journal does
+# not have; after restart that id is reused by AUTOINCREMENT).  A race: the
+# test fills the disk up to 100 times (<= 8 s) and stops at the first
+# violation; measured: caught within ~30 rounds.  Remove when fixed.
+XFAIL_TESTS += tests/integration/test_disk_full.py
 TESTS += tests/integration/test_exceptions.py
 TESTS += tests/integration/test_retry_order.py
 EXTRA_DIST += tests/integration/test_exceptions.py tests/integration/test_retry_order.py
