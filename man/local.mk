@@ -18,3 +18,8 @@ EXTRA_DIST += man/test-man.sh man/test-plugin-example.sh
 # daemon knows is documented in circd(8) / circd.conf(5).
 TESTS += man/test-man-coverage.py
 EXTRA_DIST += man/test-man-coverage.py
+# The plugins `make install` installs, for test-man-coverage.py: only those
+# need a section in circd.conf(5) (plugins/example is built for the tests
+# but not installed).
+AM_TESTS_ENVIRONMENT += CIRCD_INSTALLED_PLUGINS='$(plugins_LTLIBRARIES)'; \
+	export CIRCD_INSTALLED_PLUGINS;

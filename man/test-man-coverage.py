@@ -6,9 +6,13 @@ Asks the built circd itself, not a list kept here:
   - every configuration key circd knows (it names them all when it meets an
     unknown one) is a term in circd.conf(5): the top level, security,
     journal and control;
-  - every plugin in the build's plugin directory has a section in
+  - every plugin `make install` installs (plugins_LTLIBRARIES, passed in
+    by man/local.mk as CIRCD_INSTALLED_PLUGINS) has a section in
     circd.conf(5) with every option as a term, and the default there is the
-    one `circd --list-plugins` reports ("required" for required ones);
+    one `circd --list-plugins` reports ("required" for required ones).
+    Plugins that are only built for the tests (plugins/example, the
+    template documented in circd-plugin(7)) are skipped: an administrator
+    never has them;
   - every station role has a section with every option it declares.
 A new key, option, plugin or role without documentation fails here.
 Skips (77) when circd or its plugins are not built.
@@ -30,6 +34,25 @@ if not os.access(circd, os.X_OK):
 if not os.path.isdir(plugin_dir):
     print(f"SKIP: no plugin directory {plugin_dir}")
     sys.exit(77)
+
+
+def installed_plugins():
+    """Names of the plugins `make install` installs, or None when unknown.
+
+    From CIRCD_INSTALLED_PLUGINS ("plugins/sim.la plugins/sip2.la ..."), else
+    from plugins_LTLIBRARIES in the build's Makefile (a run outside make)."""
+    text = os.environ.get("CIRCD_INSTALLED_PLUGINS")
+    if text is None:
+        try:
+            with open(os.path.join(top_builddir, "Makefile")) as f:
+                mk = f.read().replace("\\\n", " ")
+        except OSError:
+            return None
+        m = re.search(r"^plugins_LTLIBRARIES\s*=(.*)$", mk, re.M)
+        if not m:
+            return None
+        text = m.group(1)
+    return {os.path.basename(w)[:-3] for w in text.split() if w.endswith(".la")}
 
 
 def page(name):
@@ -165,7 +188,18 @@ for line in listing.splitlines():
         plugins[current].append((m.group(1), bool(m.group(2)), m.group(3)))
 if not plugins:
     problems.append(f"circd --list-plugins found no plugins in {plugin_dir}: {listing[:300]}")
+installed = installed_plugins()
+if installed is None:
+    print("note: the list of installed plugins is unknown; checking every plugin built")
+else:
+    for name in sorted(installed - set(plugins)):
+        problems.append(f"plugin '{name}' is installed but circd --list-plugins did not load it"
+                        f" from {plugin_dir}")
+    for name in sorted(set(plugins) - installed):
+        print(f"skip: plugin '{name}' is built for the tests but not installed")
 for name, opts in sorted(plugins.items()):
+    if installed is not None and name not in installed:
+        continue
     if not re.search(r"^\.SS " + re.escape(name) + r" ", conf5, re.M):
         problems.append(f"circd.conf(5) has no section for the plugin '{name}'")
         continue
