@@ -41,18 +41,7 @@ int station_new(struct core *core, struct config_station *cfg, struct station **
 	config_errors_free(&errs);
 	if (r < 0)
 		goto fail;
-	/* Without an explicit list a station feeds every upstream. */
-	if (cfg->upstreams_given) {
-		st->n_upstreams = cfg->n_upstreams;
-		st->upstreams = xcalloc(cfg->n_upstreams, sizeof(char *));
-		for (size_t i = 0; i < cfg->n_upstreams; i++)
-			st->upstreams[i] = xstrdup(cfg->upstreams[i]);
-	} else {
-		st->n_upstreams = core->cfg->n_upstreams;
-		st->upstreams = xcalloc(st->n_upstreams, sizeof(char *));
-		for (size_t i = 0; i < st->n_upstreams; i++)
-			st->upstreams[i] = xstrdup(core->cfg->upstreams[i].name);
-	}
+	station_set_upstreams(st);
 	r = role->create(st);
 	if (r < 0)
 		goto fail;
@@ -61,6 +50,20 @@ int station_new(struct core *core, struct config_station *cfg, struct station **
 fail:
 	station_free(st);
 	return r;
+}
+
+void station_set_upstreams(struct station *st)
+{
+	const struct config_station *cfg = st->cfg;
+	const struct circd_config *all = st->core->cfg;
+	for (size_t i = 0; i < st->n_upstreams; i++)
+		free(st->upstreams[i]);
+	free(st->upstreams);
+	/* Without an explicit list a station feeds every configured upstream. */
+	st->n_upstreams = cfg->upstreams_given ? cfg->n_upstreams : all->n_upstreams;
+	st->upstreams = xcalloc(st->n_upstreams, sizeof(char *));
+	for (size_t i = 0; i < st->n_upstreams; i++)
+		st->upstreams[i] = xstrdup(cfg->upstreams_given ? cfg->upstreams[i] : all->upstreams[i].name);
 }
 
 void station_free(struct station *st)

@@ -42,6 +42,8 @@ extern const struct station_role *const station_roles[];
 const struct station_role *station_role_find(const char *name);
 int station_new(struct core *core, struct config_station *cfg, struct station **out);
 void station_free(struct station *st);
+/* (Re)compute the upstreams the station's transactions go to. */
+void station_set_upstreams(struct station *st);
 
 /* Journal a transaction for this station (delivered to its upstreams) and
  * wake the forwarders.  Returns 0, -EEXIST for a re-delivered device event,
