@@ -16,7 +16,7 @@ daemon_libcircd_core_la_SOURCES = \
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
-	lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
+	lib/libcircd-tags.la lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
 
 circd_SOURCES = daemon/main.c
 circd_CPPFLAGS = $(daemon_libcircd_core_la_CPPFLAGS)

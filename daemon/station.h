@@ -10,6 +10,7 @@
 
 #include <circd/event.h>
 #include <circd/plugin.h>
+#include <json-c/json.h>
 
 #include "core.h"
 
@@ -51,10 +52,10 @@ void station_set_upstreams(struct station *st);
 int station_journal_txn(struct station *st, const struct journal_txn_in *t, int64_t *id);
 
 /* The item id a tag read stands for: what the device said, else the decoded
- * tag memory, else "" (the UID alone; the journal keeps it).  out >= 64 bytes.
- * detail receives a JSON fragment about the decode (or "") */
-void station_item_id(const struct circd_event *ev, char *out, size_t out_size, char *detail,
-		     size_t detail_size);
+ * tag memory (ISO 28560-3/-2, 3M), else "" (the UID alone; the journal keeps
+ * it).  What the decoder found (model, owner, set, title, or why it failed)
+ * is added to detail under "tag". */
+void station_decode(const struct circd_event *ev, char *out, size_t out_size, json_object *detail);
 
 extern const struct station_role station_role_bookdrop;
 
