@@ -23,6 +23,7 @@
 #include "ctl_handlers.h"
 #include "forwarder.h"
 #include "instance.h"
+#include "items.h"
 #include "log.h"
 #include "station.h"
 #include "util/util.h"
@@ -236,7 +237,9 @@ static void process_inbox(struct core *core, size_t max)
 			handle_command_done(core, (struct command_msg *)m);
 			break;
 		case INBOX_TXN_REPORT:
-			if (m->inst->fw)
+			if (((struct txn_msg *)m)->txn.id <= 0)
+				core_item_lookup_done(core, (struct txn_msg *)m);
+			else if (m->inst->fw)
 				forwarder_handle_report(m->inst->fw, (struct txn_msg *)m);
 			else
 				txn_msg_free((struct txn_msg *)m);

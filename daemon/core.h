@@ -57,6 +57,7 @@ struct core {
 	uint64_t events_total;
 	uint64_t txns_total;
 	uint64_t duplicates_total;
+	uint64_t lookups;        /* item-information requests sent */
 };
 
 /* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes

@@ -14,6 +14,7 @@
 #include "ctl_handlers.h"
 #include "forwarder.h"
 #include "instance.h"
+#include "items.h"
 #include "log.h"
 #include "station.h"
 #include "util/util.h"
@@ -441,6 +442,28 @@ static int ctl_reload(void *userdata, json_object *req, json_object **reply, cha
 	return 0;
 }
 
+/* ---- items ---- */
+
+static int ctl_item(void *userdata, json_object *req, json_object **reply, char **error)
+{
+	struct core *core = userdata;
+	const char *item = req_string(req, "item");
+	if (!item || !item[0])
+		return fail(error, -EINVAL, "item needs \"item\" (the barcode)");
+	json_object *refresh;
+	bool want_refresh = json_object_object_get_ex(req, "refresh", &refresh) &&
+			    json_object_get_boolean(refresh);
+	*reply = json_object_new_object();
+	json_object *row = items_get(core->journal, item);
+	json_object_object_add(*reply, "item", row ? row : NULL);
+	if (want_refresh) {
+		int r = core_item_lookup(core, item, req_string(req, "upstream"));
+		json_object_object_add(*reply, "refresh", json_object_new_string(
+			r == 0 ? "queued" : "no such upstream"));
+	}
+	return 0;
+}
+
 /* ---- exceptions ---- */
 
 static int ctl_exceptions(void *userdata, json_object *req, json_object **reply, char **error)
@@ -563,6 +586,7 @@ void ctl_handlers_register(struct core *core)
 		{ "exceptions-retry", ctl_exceptions_retry },
 		{ "exceptions-dismiss", ctl_exceptions_dismiss },
 		{ "metrics", ctl_metrics },
+		{ "item", ctl_item },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		control_add_command(core->control, cmds[i].name, cmds[i].fn, core);

@@ -6,6 +6,7 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/ctl_handlers.c daemon/ctl_handlers.h \
 	daemon/forwarder.c daemon/forwarder.h \
 	daemon/instance.c daemon/instance.h \
+	daemon/items.c daemon/items.h \
 	daemon/journal.c daemon/journal.h \
 	daemon/log.c daemon/log.h \
 	daemon/mailbox.c daemon/mailbox.h \
