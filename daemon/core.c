@@ -23,6 +23,7 @@
 #include "ctl_handlers.h"
 #include "forwarder.h"
 #include "instance.h"
+#include "items.h"
 #include "log.h"
 #include "station.h"
 #include "util/util.h"
@@ -69,6 +70,10 @@ void core_schema_source(struct plugin_registry *reg, struct config_schema_source
 
 void core_flush(struct core *core)
 {
+	/* After a failed commit nothing may be written, fed or acknowledged
+	 * again: what was staged belongs to a batch that does not exist. */
+	if (core->journal_failed)
+		return;
 	for (size_t i = 0; i < core->n_upstreams; i++)
 		if (core->upstreams[i]->fw)
 			forwarder_feed_if_woken(core->upstreams[i]->fw);
@@ -81,6 +86,7 @@ void core_flush(struct core *core)
 		 * what was not acknowledged. */
 		log_err("journal %s: commit failed (%s): stopping so that nothing unrecorded is "
 			"acknowledged", journal_path(core->journal), strerror(-r));
+		core->journal_failed = true;
 		sd_event_exit(core->event, 3);
 	}
 }
@@ -210,6 +216,8 @@ static void handle_command_done(struct core *core, struct command_msg *m)
 static void process_inbox(struct core *core, size_t max)
 {
 	size_t handled = 0;
+	if (core->journal_failed)
+		return; /* devices re-deliver what was never acknowledged */
 	struct mailbox_node *n;
 	while (handled < max && (n = mailbox_take_one(&core->inbox))) {
 		struct inbox_msg *m = (struct inbox_msg *)n;
@@ -229,7 +237,9 @@ static void process_inbox(struct core *core, size_t max)
 			handle_command_done(core, (struct command_msg *)m);
 			break;
 		case INBOX_TXN_REPORT:
-			if (m->inst->fw)
+			if (((struct txn_msg *)m)->txn.id <= 0)
+				core_item_lookup_done(core, (struct txn_msg *)m);
+			else if (m->inst->fw)
 				forwarder_handle_report(m->inst->fw, (struct txn_msg *)m);
 			else
 				txn_msg_free((struct txn_msg *)m);
@@ -569,6 +579,7 @@ int core_reload(struct core *core)
 				keep = old_st[k], old_st[k] = NULL;
 		if (keep) {
 			keep->cfg = &ncfg->stations[i];
+			station_set_upstreams(keep); /* "every upstream" may mean more now */
 			core->stations[core->n_stations++] = keep;
 		} else if (station_new(core, &ncfg->stations[i], &core->stations[core->n_stations]) == 0) {
 			core->n_stations++;

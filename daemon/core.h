@@ -51,11 +51,13 @@ struct core {
 	char *status_text;       /* last STATUS= sent */
 	const char *state;       /* "starting", "running", "reloading", "stopping" */
 	bool backlog_alerted;
+	bool journal_failed;     /* a commit failed: stop, write nothing more */
 
 	uint64_t rng;            /* backoff jitter */
 	uint64_t events_total;
 	uint64_t txns_total;
 	uint64_t duplicates_total;
+	uint64_t lookups;        /* item-information requests sent */
 };
 
 /* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes

@@ -14,6 +14,7 @@
 #include "ctl_handlers.h"
 #include "forwarder.h"
 #include "instance.h"
+#include "items.h"
 #include "log.h"
 #include "station.h"
 #include "util/util.h"
@@ -160,7 +161,7 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 		json_object_object_add(x, "backlog", json_object_new_int64(b.pending));
 		json_object_object_add(x, "oldest_age_sec", json_object_new_int64(
 			b.oldest_usec ? (int64_t)((now - b.oldest_usec) / USEC_PER_SEC) : 0));
-		json_object_object_add(x, "done", json_object_new_int64(b.done));
+		json_object_object_add(x, "done", json_object_new_int64(journal_count_done(core->journal, u->name)));
 		json_object_object_add(x, "rejected", json_object_new_int64(b.rejected));
 		json_object_object_add(x, "dead", json_object_new_int64(b.dead));
 		json_object_object_add(x, "last_error", json_object_new_string(
@@ -180,6 +181,7 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 	json_object_object_add(counters, "events", json_object_new_int64((int64_t)core->events_total));
 	json_object_object_add(counters, "transactions", json_object_new_int64((int64_t)core->txns_total));
 	json_object_object_add(counters, "duplicates", json_object_new_int64((int64_t)core->duplicates_total));
+	json_object_object_add(counters, "commits", json_object_new_int64((int64_t)journal_commit_count(core->journal)));
 	json_object_object_add(o, "counters", counters);
 	*reply = o;
 	return 0;
@@ -440,6 +442,28 @@ static int ctl_reload(void *userdata, json_object *req, json_object **reply, cha
 	return 0;
 }
 
+/* ---- items ---- */
+
+static int ctl_item(void *userdata, json_object *req, json_object **reply, char **error)
+{
+	struct core *core = userdata;
+	const char *item = req_string(req, "item");
+	if (!item || !item[0])
+		return fail(error, -EINVAL, "item needs \"item\" (the barcode)");
+	json_object *refresh;
+	bool want_refresh = json_object_object_get_ex(req, "refresh", &refresh) &&
+			    json_object_get_boolean(refresh);
+	*reply = json_object_new_object();
+	json_object *row = items_get(core->journal, item);
+	json_object_object_add(*reply, "item", row ? row : NULL);
+	if (want_refresh) {
+		int r = core_item_lookup(core, item, req_string(req, "upstream"));
+		json_object_object_add(*reply, "refresh", json_object_new_string(
+			r == 0 ? "queued" : "no such upstream"));
+	}
+	return 0;
+}
+
 /* ---- exceptions ---- */
 
 static int ctl_exceptions(void *userdata, json_object *req, json_object **reply, char **error)
@@ -534,7 +558,6 @@ static int ctl_metrics(void *userdata, json_object *req, json_object **reply, ch
 		fprintf(f, "circd_backlog{upstream=\"%s\"} %lld\n", core->upstreams[i]->name, (long long)b.pending);
 		fprintf(f, "circd_backlog_oldest_seconds{upstream=\"%s\"} %llu\n", core->upstreams[i]->name,
 			(unsigned long long)(b.oldest_usec ? (now - b.oldest_usec) / USEC_PER_SEC : 0));
-		fprintf(f, "circd_deliveries{upstream=\"%s\",state=\"done\"} %lld\n", core->upstreams[i]->name, (long long)b.done);
 		fprintf(f, "circd_deliveries{upstream=\"%s\",state=\"rejected\"} %lld\n", core->upstreams[i]->name, (long long)b.rejected);
 		struct forwarder_stats fs;
 		forwarder_stats(core->upstreams[i]->fw, &fs);
@@ -563,6 +586,7 @@ void ctl_handlers_register(struct core *core)
 		{ "exceptions-retry", ctl_exceptions_retry },
 		{ "exceptions-dismiss", ctl_exceptions_dismiss },
 		{ "metrics", ctl_metrics },
+		{ "item", ctl_item },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		control_add_command(core->control, cmds[i].name, cmds[i].fn, core);

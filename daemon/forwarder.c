@@ -10,6 +10,7 @@
 #include "core.h"
 #include "forwarder.h"
 #include "instance.h"
+#include "items.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -213,9 +214,11 @@ static void pause_upstream(struct forwarder *fw)
 	for (struct mailbox_node *n = mailbox_take_all(&fw->up->txns); n;) {
 		struct txn_msg *t = (struct txn_msg *)n;
 		n = n->next;
-		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending", t->txn.attempts,
-				     t->txn.maybe_sent, NULL, NULL);
-		fw->window--;
+		if (t->txn.id > 0) {
+			journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending",
+					     t->txn.attempts, t->txn.maybe_sent, NULL, NULL);
+			fw->window--;
+		} /* else a lookup: dropped, the station asks again when it needs to */
 		txn_msg_free(t);
 	}
 	if (!fw->timer)
@@ -240,6 +243,10 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 	case CIRCD_TXN_OK:
 		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "done", attempts,
 				     t->txn.maybe_sent, t->message, t->fields_json);
+		/* What the ILS said about the item feeds the local cache. */
+		if (t->fields_json)
+			items_update_from_fields(core->journal, t->item_id, t->fields_json, t->station,
+						 t->txn.event_time_usec);
 		fw->consecutive_failures = 0;
 		break;
 	case CIRCD_TXN_REJECTED: {

@@ -257,11 +257,13 @@ static int host_take_txn(struct circd_instance *ci, struct circd_txn *txn)
 	struct txn_msg *t = (struct txn_msg *)mailbox_take_one(&inst->txns);
 	if (!t)
 		return 0;
-	struct mailbox_node **pp = &inst->taken_txns; /* keep FIFO order */
-	while (*pp)
-		pp = &(*pp)->next;
+	/* Appended: report() usually answers the oldest, at the head. */
 	t->m.node.next = NULL;
-	*pp = &t->m.node;
+	if (inst->taken_txns)
+		inst->taken_txns_tail->next = &t->m.node;
+	else
+		inst->taken_txns = &t->m.node;
+	inst->taken_txns_tail = &t->m.node;
 	*txn = t->txn;
 	return 1;
 }
@@ -276,6 +278,11 @@ static void host_report(struct circd_instance *ci, const struct circd_txn *txn,
 {
 	struct instance *inst = (struct instance *)ci;
 	struct txn_msg *t = (struct txn_msg *)unlink_taken(&inst->taken_txns, match_txn, &txn->id);
+	if (t && &t->m.node == inst->taken_txns_tail) {
+		inst->taken_txns_tail = NULL;
+		for (struct mailbox_node *n = inst->taken_txns; n; n = n->next)
+			inst->taken_txns_tail = n;
+	}
 	if (!t) {
 		host_log(ci, CIRCD_LOG_ERR, "plugin bug: report() for unknown transaction %lld",
 			 (long long)txn->id);

@@ -39,7 +39,7 @@ struct instance {
 	int stop_efd;
 	struct mailbox commands; /* main -> worker */
 	struct mailbox txns;     /* main -> worker (upstreams) */
-	struct mailbox_node *taken_cmds, *taken_txns; /* worker-only lists */
+	struct mailbox_node *taken_cmds, *taken_txns, *taken_txns_tail; /* worker-only lists */
 	atomic_uint_fast64_t heartbeat_usec;           /* monotonic */
 	atomic_bool in_wait;
 

@@ -48,18 +48,24 @@ static const char *const stmt_sql[_STMT_MAX] = {
 		"SELECT t.id, t.kind, t.station, t.device, t.item_id, t.uid, t.patron_id, t.detail,"
 		" t.event_time_usec, t.created_usec, d.attempts, d.maybe_sent"
 		" FROM deliveries d JOIN transactions t ON t.id = d.txn_id"
-		" WHERE d.upstream = ? AND d.state = 'pending' AND d.txn_id > ?"
+		/* the IN term lets SQLite use the partial index deliveries_open */
+		" WHERE d.upstream = ? AND d.state IN ('pending','inflight') AND d.state = 'pending'"
+		" AND d.txn_id > ?"
 		" ORDER BY d.txn_id LIMIT ?",
 	[STMT_SET_DELIVERY] =
 		"UPDATE deliveries SET state = ?, attempts = ?, maybe_sent = ?, updated_usec = ?,"
 		" message = coalesce(?, message), response = coalesce(?, response)"
 		" WHERE txn_id = ? AND upstream = ?",
+	/* Both walk only the partial indexes: cheap enough for STATUS= every
+	 * few seconds however long the journal is. */
 	[STMT_BACKLOG_OPEN] =
-		"SELECT count(*), min(t.created_usec) FROM deliveries d JOIN transactions t ON t.id = d.txn_id"
-		" WHERE d.upstream = ? AND d.state IN ('pending','inflight')",
+		"SELECT count(*), (SELECT t.created_usec FROM deliveries d JOIN transactions t"
+		"  ON t.id = d.txn_id WHERE d.upstream = ?1 AND d.state IN ('pending','inflight')"
+		"  ORDER BY d.txn_id LIMIT 1)"
+		" FROM deliveries WHERE upstream = ?1 AND state IN ('pending','inflight')",
 	[STMT_BACKLOG_DONE] =
-		"SELECT sum(state = 'done'), sum(state = 'rejected'), sum(state = 'dead')"
-		" FROM deliveries WHERE upstream = ?",
+		"SELECT sum(state = 'rejected'), sum(state = 'dead')"
+		" FROM deliveries WHERE upstream = ? AND state IN ('rejected','dead')",
 };
 
 struct journal {
@@ -89,7 +95,7 @@ static const char *const migrations[] = {
 	"  device_event_id INTEGER,"
 	"  detail TEXT,"
 	"  UNIQUE (device, device_event_id));"
-	"CREATE INDEX transactions_time ON transactions(created_usec);"
+	"CREATE INDEX transactions_time ON transactions(event_time_usec);"
 	"CREATE INDEX transactions_item ON transactions(item_id);"
 	"CREATE TABLE deliveries ("
 	"  txn_id INTEGER NOT NULL REFERENCES transactions(id) ON DELETE CASCADE,"
@@ -103,7 +109,13 @@ static const char *const migrations[] = {
 	"  response TEXT,"
 	"  note TEXT,"
 	"  PRIMARY KEY (txn_id, upstream)) WITHOUT ROWID;"
-	"CREATE INDEX deliveries_open ON deliveries(upstream, state, txn_id);"
+	/* Only open deliveries are indexed: a row enters it when journaled,
+	 * stays through pending -> inflight, and leaves when finished, so a
+	 * delivery costs two index writes, not one per state change. */
+	"CREATE INDEX deliveries_open ON deliveries(upstream, txn_id)"
+	"  WHERE state IN ('pending','inflight');"
+	"CREATE INDEX deliveries_exceptions ON deliveries(upstream)"
+	"  WHERE state IN ('rejected','dead');"
 	"CREATE TABLE events ("
 	"  id INTEGER PRIMARY KEY,"
 	"  device TEXT NOT NULL,"
@@ -525,12 +537,25 @@ int journal_backlog(struct journal *j, const char *upstream, struct journal_back
 	st = j->stmt[STMT_BACKLOG_DONE];
 	sqlite3_bind_text(st, 1, upstream, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->done = sqlite3_column_int64(st, 0);
-		out->rejected = sqlite3_column_int64(st, 1);
-		out->dead = sqlite3_column_int64(st, 2);
+		out->rejected = sqlite3_column_int64(st, 0);
+		out->dead = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 	return 0;
+}
+
+int64_t journal_count_done(struct journal *j, const char *upstream)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(j->db, "SELECT count(*) FROM deliveries WHERE upstream = ? AND state = 'done'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, upstream, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }
 
 static int exec_changes(struct journal *j, const char *sql, int64_t id, const char *text)

@@ -99,9 +99,12 @@ int journal_set_delivery(struct journal *j, int64_t txn_id, const char *upstream
 struct journal_backlog {
 	int64_t pending;      /* pending + inflight */
 	uint64_t oldest_usec; /* created time of the oldest, 0 when none */
-	int64_t done, rejected, dead;
+	int64_t rejected, dead;
 };
+/* Cheap (index-only): fine for STATUS= every few seconds. */
 int journal_backlog(struct journal *j, const char *upstream, struct journal_backlog *out);
+/* Scans the upstream's finished deliveries: for circctl, not for timers. */
+int64_t journal_count_done(struct journal *j, const char *upstream);
 
 /* Staff actions on exceptions (rejected or dead deliveries).  id is the txn
  * id; upstream NULL = every exception of that txn.  -ENOENT when none. */

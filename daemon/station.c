@@ -9,6 +9,7 @@
 #include "instance.h"
 #include "log.h"
 #include "station.h"
+#include "tags/tag.h"
 #include "util/util.h"
 
 const struct station_role *const station_roles[] = {
@@ -41,18 +42,7 @@ int station_new(struct core *core, struct config_station *cfg, struct station **
 	config_errors_free(&errs);
 	if (r < 0)
 		goto fail;
-	/* Without an explicit list a station feeds every upstream. */
-	if (cfg->upstreams_given) {
-		st->n_upstreams = cfg->n_upstreams;
-		st->upstreams = xcalloc(cfg->n_upstreams, sizeof(char *));
-		for (size_t i = 0; i < cfg->n_upstreams; i++)
-			st->upstreams[i] = xstrdup(cfg->upstreams[i]);
-	} else {
-		st->n_upstreams = core->cfg->n_upstreams;
-		st->upstreams = xcalloc(st->n_upstreams, sizeof(char *));
-		for (size_t i = 0; i < st->n_upstreams; i++)
-			st->upstreams[i] = xstrdup(core->cfg->upstreams[i].name);
-	}
+	station_set_upstreams(st);
 	r = role->create(st);
 	if (r < 0)
 		goto fail;
@@ -61,6 +51,20 @@ int station_new(struct core *core, struct config_station *cfg, struct station **
 fail:
 	station_free(st);
 	return r;
+}
+
+void station_set_upstreams(struct station *st)
+{
+	const struct config_station *cfg = st->cfg;
+	const struct circd_config *all = st->core->cfg;
+	for (size_t i = 0; i < st->n_upstreams; i++)
+		free(st->upstreams[i]);
+	free(st->upstreams);
+	/* Without an explicit list a station feeds every configured upstream. */
+	st->n_upstreams = cfg->upstreams_given ? cfg->n_upstreams : all->n_upstreams;
+	st->upstreams = xcalloc(st->n_upstreams, sizeof(char *));
+	for (size_t i = 0; i < st->n_upstreams; i++)
+		st->upstreams[i] = xstrdup(cfg->upstreams_given ? cfg->upstreams[i] : all->upstreams[i].name);
 }
 
 void station_free(struct station *st)
@@ -97,18 +101,47 @@ int station_journal_txn(struct station *st, const struct journal_txn_in *t, int6
 	return 0;
 }
 
-void station_item_id(const struct circd_event *ev, char *out, size_t out_size, char *detail,
-		     size_t detail_size)
+/* Decoding runs on the main thread only: one scratch item is enough and
+ * keeps the (large) struct off the stack. */
+static struct tag_item scratch_item;
+
+void station_decode(const struct circd_event *ev, char *out, size_t out_size, json_object *detail)
 {
 	out[0] = '\0';
-	if (detail_size)
-		detail[0] = '\0';
-	if (ev->item_id && ev->item_id[0]) {
+	if (ev->item_id && ev->item_id[0])
 		snprintf(out, out_size, "%s", ev->item_id);
+	if (!ev->memory_len)
+		return;
+	struct tag_decode_options opts = { .block_size = ev->block_size };
+	struct tag_item *item = &scratch_item;
+	int r = tag_decode(ev->memory, ev->memory_len, ev->dsfid, &opts, item);
+	json_object *tag = json_object_new_object();
+	json_object_object_add(tag, "model", json_object_new_string(tag_model_name(item->model)));
+	if (r < 0) {
+		/* Unreadable, blank or damaged: the return is still journaled
+		 * (with the UID) and becomes an exception for staff. */
+		json_object_object_add(tag, "error", json_object_new_string(tag_reason_name(item->error)));
+		json_object_object_add(detail, "tag", tag);
 		return;
 	}
-	/* Tag memory without a decoder for its data model stays an unknown
-	 * item: the UID and the raw memory are journaled, staff see it. */
-	if (ev->memory_len && detail_size)
-		snprintf(detail, detail_size, "\"decode\":\"no decoder\"");
+	if (!out[0])
+		snprintf(out, out_size, "%s", item->primary_id);
+	if (item->byte_order == TAG_ORDER_BLOCKS_REVERSED)
+		json_object_object_add(tag, "blocks_reversed", json_object_new_boolean(true));
+	if (item->owner_isil[0])
+		json_object_object_add(tag, "owner", json_object_new_string(item->owner_isil));
+	if (item->set_present) {
+		json_object_object_add(tag, "parts_total", json_object_new_int(item->parts_total));
+		json_object_object_add(tag, "part", json_object_new_int(item->part_ordinal));
+	}
+	if (item->usage >= 0)
+		json_object_object_add(tag, "usage", json_object_new_int(item->usage));
+	if (item->title[0])
+		json_object_object_add(tag, "title", json_object_new_string(item->title));
+	if (item->shelf_location[0])
+		json_object_object_add(tag, "shelf_location", json_object_new_string(item->shelf_location));
+	if (item->n_findings)
+		json_object_object_add(tag, "warning", json_object_new_string(
+			tag_reason_name(item->findings[0].reason)));
+	json_object_object_add(detail, "tag", tag);
 }

@@ -10,6 +10,7 @@
 
 #include <circd/event.h>
 #include <circd/plugin.h>
+#include <json-c/json.h>
 
 #include "core.h"
 
@@ -42,6 +43,8 @@ extern const struct station_role *const station_roles[];
 const struct station_role *station_role_find(const char *name);
 int station_new(struct core *core, struct config_station *cfg, struct station **out);
 void station_free(struct station *st);
+/* (Re)compute the upstreams the station's transactions go to. */
+void station_set_upstreams(struct station *st);
 
 /* Journal a transaction for this station (delivered to its upstreams) and
  * wake the forwarders.  Returns 0, -EEXIST for a re-delivered device event,
@@ -49,10 +52,10 @@ void station_free(struct station *st);
 int station_journal_txn(struct station *st, const struct journal_txn_in *t, int64_t *id);
 
 /* The item id a tag read stands for: what the device said, else the decoded
- * tag memory, else "" (the UID alone; the journal keeps it).  out >= 64 bytes.
- * detail receives a JSON fragment about the decode (or "") */
-void station_item_id(const struct circd_event *ev, char *out, size_t out_size, char *detail,
-		     size_t detail_size);
+ * tag memory (ISO 28560-3/-2, 3M), else "" (the UID alone; the journal keeps
+ * it).  What the decoder found (model, owner, set, title, or why it failed)
+ * is added to detail under "tag". */
+void station_decode(const struct circd_event *ev, char *out, size_t out_size, json_object *detail);
 
 extern const struct station_role station_role_bookdrop;
 

@@ -45,15 +45,13 @@ static void bookdrop_destroy(struct station *st)
 
 static void bookdrop_checkin(struct station *st, struct instance *dev, const struct circd_event *ev)
 {
-	char item[128], decode[256], uid[2 * CIRCD_UID_MAX + 1], detail[512];
-	station_item_id(ev, item, sizeof(item), decode, sizeof(decode));
+	char item[128], uid[2 * CIRCD_UID_MAX + 1];
+	json_object *detail = json_object_new_object();
+	station_decode(ev, item, sizeof(item), detail);
 	hex_encode(ev->uid, ev->uid_len, uid);
-	int n = snprintf(detail, sizeof(detail), "{\"antenna\":%d", ev->antenna);
+	json_object_object_add(detail, "antenna", json_object_new_int(ev->antenna));
 	if (ev->afi >= 0)
-		n += snprintf(detail + n, sizeof(detail) - (size_t)n, ",\"afi\":%d", ev->afi);
-	if (decode[0])
-		n += snprintf(detail + n, sizeof(detail) - (size_t)n, ",%s", decode);
-	snprintf(detail + n, sizeof(detail) - (size_t)n, "}");
+		json_object_object_add(detail, "afi", json_object_new_int(ev->afi));
 
 	struct journal_txn_in t = {
 		.kind = "checkin",
@@ -63,7 +61,7 @@ static void bookdrop_checkin(struct station *st, struct instance *dev, const str
 		.uid = uid,
 		.event_time_usec = ev->time_usec,
 		.device_event_id = ev->device_event_id,
-		.detail_json = detail,
+		.detail_json = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN),
 	};
 	int64_t id;
 	int r = station_journal_txn(st, &t, &id);
@@ -75,6 +73,7 @@ static void bookdrop_checkin(struct station *st, struct instance *dev, const str
 			item[0] ? item : uid, strerror(-r));
 	else
 		log_debug("%s: checkin %lld item %s", st->name, (long long)id, item[0] ? item : "(unknown)");
+	json_object_put(detail);
 }
 
 static void bookdrop_on_event(struct station *st, struct instance *dev, const struct circd_event *ev)

@@ -3,12 +3,8 @@ bin_PROGRAMS += circctl
 circctl_SOURCES = tools/circctl.c tools/circctl.h tools/circctl-conn.c \
 	tools/circctl-format.c tools/circctl-status.c tools/circctl-journal.c \
 	tools/circctl-commands.c
-circctl_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)
-circctl_LDADD = lib/libcircd-util.la $(JSONC_LIBS)
-# TODO(merge): once lib/libcircd-tags.la exists, `circctl tag` calls its
-# tag_cli_main():
-#   circctl_CPPFLAGS += -DHAVE_TAG_CLI
-#   circctl_LDADD += lib/libcircd-tags.la
+circctl_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir) -DHAVE_TAG_CLI
+circctl_LDADD = lib/libcircd-tags.la lib/libcircd-util.la $(JSONC_LIBS)
 
 # Bash completion, installed under the command's name as bash-completion
 # looks it up.

@@ -98,6 +98,9 @@ enum circd_txn_kind {
 	CIRCD_TXN_ALARM,
 	CIRCD_TXN_COUNT,
 	CIRCD_TXN_LOCATION,
+	CIRCD_TXN_ITEM_INFO, /* a lookup, not a circulation event: item_id; never journaled
+			      * (id <= 0), answered with the item's fields in fields_json.
+			      * An upstream that can't look items up answers REJECTED. */
 };
 
 struct circd_txn {

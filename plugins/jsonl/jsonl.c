@@ -127,6 +127,8 @@ static int append_batch(struct jsonl *j, const char *buf, size_t len)
 /* Why a transaction cannot go to this sink, or NULL. */
 static const char *reject_reason(const struct jsonl *j, const struct circd_txn *t)
 {
+	if (t->kind == CIRCD_TXN_ITEM_INFO)
+		return "a file cannot look items up";
 	if (!t->json || !*t->json)
 		return "transaction has no JSON";
 	if (j->reject_without_item && (!t->item_id || !*t->item_id))

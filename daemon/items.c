@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core.h"
+#include "instance.h"
+#include "items.h"
+#include "journal.h"
+#include "log.h"
+#include "util/util.h"
+
+static const char *field(json_object *o, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	const char *s = json_object_get_string(v);
+	return s && s[0] ? s : NULL;
+}
+
+int items_update_from_fields(struct journal *j, const char *item_id, const char *fields_json,
+			     const char *seen_where, uint64_t seen_usec)
+{
+	if (!item_id || !item_id[0])
+		return 0;
+	json_object *o = fields_json ? json_tokener_parse(fields_json) : NULL;
+	const char *status = o ? field(o, "circulation_status") : NULL;
+	const char *security = o ? field(o, "security_marker") : NULL;
+	const char *title = o ? field(o, "title") : NULL;
+	const char *call = o ? field(o, "call_number") : NULL;
+	const char *home = o ? field(o, "permanent_location") : NULL;
+	const char *due = o ? field(o, "due_date") : NULL;
+	int r = journal_begin(j);
+	if (r < 0)
+		goto out;
+	sqlite3_stmt *st;
+	/* Only what the answer says overwrites what we knew. */
+	if (sqlite3_prepare_v2(journal_db(j),
+			       "INSERT INTO items(item_id, circulation_status, security, title, call_number,"
+			       " home_location, due_date, last_seen_where, last_seen_usec, updated_usec)"
+			       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+			       " ON CONFLICT(item_id) DO UPDATE SET"
+			       " circulation_status = coalesce(?2, circulation_status),"
+			       " security = coalesce(?3, security), title = coalesce(?4, title),"
+			       " call_number = coalesce(?5, call_number),"
+			       " home_location = coalesce(?6, home_location),"
+			       " due_date = coalesce(?7, due_date),"
+			       " last_seen_where = coalesce(?8, last_seen_where),"
+			       " last_seen_usec = coalesce(?9, last_seen_usec), updated_usec = ?10",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	const char *vals[] = { item_id, status, security, title, call, home, due, seen_where };
+	for (int i = 0; i < 8; i++) {
+		if (vals[i])
+			sqlite3_bind_text(st, i + 1, vals[i], -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(st, i + 1);
+	}
+	if (seen_usec)
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)seen_usec);
+	else
+		sqlite3_bind_null(st, 9);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)now_realtime_usec());
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+out:
+	json_object_put(o);
+	return r;
+}
+
+json_object *items_get(struct journal *j, const char *item_id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(journal_db(j),
+			       "SELECT circulation_status, security, title, call_number, home_location,"
+			       " due_date, last_seen_where, last_seen_usec, updated_usec"
+			       " FROM items WHERE item_id = ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, item_id, -1, SQLITE_STATIC);
+	json_object *o = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		static const char *const keys[] = { "circulation_status", "security", "title", "call_number",
+						    "home_location", "due_date", "last_seen_where" };
+		o = json_object_new_object();
+		json_object_object_add(o, "item_id", json_object_new_string(item_id));
+		for (int i = 0; i < 7; i++)
+			if (sqlite3_column_type(st, i) != SQLITE_NULL)
+				json_object_object_add(o, keys[i], json_object_new_string(
+					(const char *)sqlite3_column_text(st, i)));
+		char buf[40];
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+			format_iso8601((uint64_t)sqlite3_column_int64(st, 7), buf, sizeof(buf));
+			json_object_object_add(o, "last_seen", json_object_new_string(buf));
+		}
+		format_iso8601((uint64_t)sqlite3_column_int64(st, 8), buf, sizeof(buf));
+		json_object_object_add(o, "updated", json_object_new_string(buf));
+	}
+	sqlite3_finalize(st);
+	return o;
+}
+
+int core_item_lookup(struct core *core, const char *item_id, const char *upstream)
+{
+	struct instance *up = NULL;
+	for (size_t i = 0; i < core->n_upstreams && !up; i++)
+		if (!upstream || strcmp(core->upstreams[i]->name, upstream) == 0)
+			up = core->upstreams[i];
+	if (!up)
+		return -ENOENT;
+	struct txn_msg *t = xcalloc(1, sizeof(*t));
+	t->kind = xstrdup("item-info");
+	t->item_id = xstrdup(item_id);
+	t->uid = xstrdup("");
+	t->station = xstrdup("");
+	t->device = xstrdup("");
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string("item-info"));
+	json_object_object_add(o, "item_id", json_object_new_string(item_id));
+	t->json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	/* Lookups are not journaled: they carry ids <= 0 so the forwarder
+	 * never confuses them with deliveries. */
+	t->txn = (struct circd_txn){
+		.struct_size = sizeof(struct circd_txn),
+		.kind = CIRCD_TXN_ITEM_INFO,
+		.id = -(int64_t)(++core->lookups),
+		.event_time_usec = now_realtime_usec(),
+		.created_usec = now_realtime_usec(),
+		.site = core->cfg->site,
+		.station = t->station,
+		.device = t->device,
+		.item_id = t->item_id,
+		.uid = t->uid,
+		.json = t->json,
+	};
+	instance_submit_txn(up, t);
+	return 0;
+}
+
+void core_item_lookup_done(struct core *core, struct txn_msg *t)
+{
+	if (t->status == CIRCD_TXN_OK) {
+		items_update_from_fields(core->journal, t->item_id, t->fields_json, NULL, 0);
+		log_debug("item %s refreshed from %s", t->item_id, t->m.inst->name);
+	} else {
+		log_info("item %s: lookup at %s failed: %s", t->item_id, t->m.inst->name,
+			 t->message ? t->message : "no reason given");
+	}
+	txn_msg_free(t);
+}

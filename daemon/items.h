@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The items table: what this site knows about an item (circulation status,
+ * security marker, title, call number, home location, due date, where and
+ * when it was last seen).  Gates decide from it when the ILS is away; staff
+ * read it with `circctl item`.  Fed by the upstreams' answers to
+ * circulation transactions and by asynchronous item-information lookups
+ * (SIP2 17), which never block the main loop: the request goes to the
+ * upstream's worker and the answer comes back through the inbox.
+ */
+#ifndef CIRCD_ITEMS_H
+#define CIRCD_ITEMS_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+struct core;
+struct journal;
+struct txn_msg;
+
+/* Upsert what an upstream's answer (fields_json, as the sip2 plugin writes
+ * it) says about item_id.  seen_where may be NULL. */
+int items_update_from_fields(struct journal *j, const char *item_id, const char *fields_json,
+			     const char *seen_where, uint64_t seen_usec);
+/* The row as a JSON object, or NULL when unknown. */
+json_object *items_get(struct journal *j, const char *item_id);
+
+/* Ask upstream (NULL = the first configured) about item_id.  Returns 0 when
+ * queued, -ENOENT when there is no such upstream. */
+int core_item_lookup(struct core *core, const char *item_id, const char *upstream);
+/* An answer to a lookup (txn id <= 0) came back. */
+void core_item_lookup_done(struct core *core, struct txn_msg *t);
+
+#endif

@@ -1,0 +1,7 @@
+# tests/bench: the core's benchmark (make bench)
+bench_helpers += tests/bench/sqlite_reference
+tests_bench_sqlite_reference_SOURCES = tests/bench/sqlite_reference.c
+tests_bench_sqlite_reference_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_bench_sqlite_reference_LDADD = $(SQLITE_LIBS)
+bench_scripts += tests/bench/bench_core.py
+EXTRA_DIST += tests/bench/bench_core.py
