@@ -176,8 +176,12 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 		json_object_object_add(x, "done", json_object_new_int64(journal_count_done(core->journal, u->name)));
 		json_object_object_add(x, "rejected", json_object_new_int64(b.rejected));
 		json_object_object_add(x, "dead", json_object_new_int64(b.dead));
-		json_object_object_add(x, "last_error", json_object_new_string(
-			fs.last_error ? fs.last_error : (u->health_reason ? u->health_reason : "")));
+		/* While the upstream is not ok its own reason ("tls-verify: ...")
+		 * says more than the forwarder's last RETRY message. */
+		const char *why = u->health != CIRCD_HEALTH_OK && u->health_reason ? u->health_reason
+				  : fs.last_error ? fs.last_error : "";
+		json_object_object_add(x, "last_error", json_object_new_string(why));
+		json_object_object_add(x, "reason", json_object_new_string(u->health_reason ? u->health_reason : ""));
 		json_object_array_add(ups, x);
 		total += b.pending;
 		if (b.oldest_usec && (!oldest || b.oldest_usec < oldest))
