@@ -5,3 +5,12 @@
 EXTRA_DIST += tests/sip2/story_lib.py tests/emulators/acs-stories.json
 TESTS += tests/sip2/story_online.py
 EXTRA_DIST += tests/sip2/story_online.py
+TESTS += tests/sip2/story_outage.py tests/sip2/story_outage_drop.py \
+	tests/sip2/story_outage_noblock.py
+EXTRA_DIST += tests/sip2/story_outage.py tests/sip2/story_outage_drop.py \
+	tests/sip2/story_outage_noblock.py
+# Bug: returns journaled while the upstream was paused (never attempted during
+# the outage) are posted as live checkins, no block = N; DESIGN.md wants the
+# whole backlog replayed with no block = Y.  daemon/forwarder.c
+# txn_from_delivery() decides replay only from attempts/maybe_sent/age.
+XFAIL_TESTS += tests/sip2/story_outage_noblock.py
