@@ -14,3 +14,5 @@ EXTRA_DIST += tests/sip2/story_outage.py tests/sip2/story_outage_drop.py \
 # whole backlog replayed with no block = Y.  daemon/forwarder.c
 # txn_from_delivery() decides replay only from attempts/maybe_sent/age.
 XFAIL_TESTS += tests/sip2/story_outage_noblock.py
+TESTS += tests/sip2/story_sigkill.py
+EXTRA_DIST += tests/sip2/story_sigkill.py
