@@ -16,3 +16,5 @@ EXTRA_DIST += tests/sip2/story_outage.py tests/sip2/story_outage_drop.py \
 XFAIL_TESTS += tests/sip2/story_outage_noblock.py
 TESTS += tests/sip2/story_sigkill.py
 EXTRA_DIST += tests/sip2/story_sigkill.py
+TESTS += tests/sip2/story_garbage.py
+EXTRA_DIST += tests/sip2/story_garbage.py
