@@ -18,3 +18,9 @@ TESTS += tests/sip2/story_sigkill.py
 EXTRA_DIST += tests/sip2/story_sigkill.py
 TESTS += tests/sip2/story_garbage.py
 EXTRA_DIST += tests/sip2/story_garbage.py
+TESTS += tests/sip2/story_tls.py tests/sip2/story_tls_status.py
+EXTRA_DIST += tests/sip2/story_tls.py tests/sip2/story_tls_status.py
+# Bug: status hides why a TLS upstream is offline: an upstream's last_error
+# is the forwarder's last RETRY message ("ACS not connected") rather than the
+# health reason ("tls-verify: ..."); daemon/ctl_handlers.c ctl_status().
+XFAIL_TESTS += tests/sip2/story_tls_status.py
