@@ -24,3 +24,5 @@ EXTRA_DIST += tests/sip2/story_tls.py tests/sip2/story_tls_status.py
 # is the forwarder's last RETRY message ("ACS not connected") rather than the
 # health reason ("tls-verify: ..."); daemon/ctl_handlers.c ctl_status().
 XFAIL_TESTS += tests/sip2/story_tls_status.py
+TESTS += tests/sip2/story_exceptions.py
+EXTRA_DIST += tests/sip2/story_exceptions.py
