@@ -26,3 +26,6 @@ EXTRA_DIST += tests/sip2/story_tls.py tests/sip2/story_tls_status.py
 XFAIL_TESTS += tests/sip2/story_tls_status.py
 TESTS += tests/sip2/story_exceptions.py
 EXTRA_DIST += tests/sip2/story_exceptions.py
+# make bench: the backlog drain against the emulator's raw rate
+bench_scripts += tests/bench/bench_sip2_drain.py
+EXTRA_DIST += tests/bench/bench_sip2_drain.py
