@@ -15,7 +15,6 @@ lib/sip2: login, then 10,000 09 checkins sent one after the other on one
 connection, each waiting for its 10.  Goal: circd >= 0.8 of the raw rate.
 
 BENCH_SIP2_N overrides the count."""
-import json
 import os
 import socket
 import sys
