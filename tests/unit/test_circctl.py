@@ -234,8 +234,11 @@ class CircctlTest(unittest.TestCase):
         if os.geteuid() == 0:
             nobody = 65534
             as_user = {"user": nobody, "group": nobody, "extra_groups": []}
-            probe = subprocess.run([CIRCCTL, "--version"], capture_output=True, **as_user)
-            if probe.returncode != 0:
+            try:
+                probe = subprocess.run([CIRCCTL, "--version"], capture_output=True, **as_user)
+            except PermissionError:
+                probe = None  # the build tree lies in a directory nobody may enter
+            if probe is None or probe.returncode != 0:
                 self.skipTest("running as root and %s cannot run as uid %d: EACCES not "
                               "tested" % (CIRCCTL, nobody))
         r = self.run_circctl("status", **as_user)
