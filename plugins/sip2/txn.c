@@ -16,13 +16,13 @@ static void date_field(struct sip2_plugin *p, struct sip2_msg *m, const char *na
 		       uint64_t realtime_usec)
 {
 	char d[SIP2_DATE_LEN + 1];
-	sip2_date_format(realtime_usec, p->utc_dates, d);
+	sip2_date_format(realtime_usec, p->set.utc_dates, d);
 	sip2_msg_set_fixed(m, name, d);
 }
 
 static void common_fields(struct sip2_plugin *p, struct sip2_msg *m)
 {
-	sip2_msg_add(m, "AO", p->cfg.institution ? p->cfg.institution : "");
+	sip2_msg_add(m, "AO", p->set.client.institution ? p->set.client.institution : "");
 }
 
 static const char *str(const char *s) { return s ? s : ""; }
@@ -37,10 +37,10 @@ static struct sip2_msg *build_checkin(struct sip2_plugin *p, const struct circd_
 	sip2_msg_set_fixed(m, "no_block", t->replay ? "Y" : "N");
 	date_field(p, m, "transaction_date", now);
 	date_field(p, m, "return_date", t->event_time_usec ? t->event_time_usec : now);
-	sip2_msg_add(m, "AP", str(p->cfg.location_code));
+	sip2_msg_add(m, "AP", str(p->set.client.location_code));
 	common_fields(p, m);
 	sip2_msg_add(m, "AB", t->item_id);
-	sip2_msg_add(m, "AC", str(p->terminal_password));
+	sip2_msg_add(m, "AC", str(p->set.terminal_password));
 	return m;
 }
 
@@ -58,7 +58,7 @@ static struct sip2_msg *build_charge(struct sip2_plugin *p, const struct circd_t
 	common_fields(p, m);
 	sip2_msg_add(m, "AA", str(t->patron_id));
 	sip2_msg_add(m, "AB", t->item_id);
-	sip2_msg_add(m, "AC", str(p->terminal_password));
+	sip2_msg_add(m, "AC", str(p->set.terminal_password));
 	return m;
 }
 
@@ -68,7 +68,7 @@ static struct sip2_msg *build_item_info(struct sip2_plugin *p, const char *item,
 	date_field(p, m, "transaction_date", now);
 	common_fields(p, m);
 	sip2_msg_add(m, "AB", item);
-	sip2_msg_add(m, "AC", str(p->terminal_password));
+	sip2_msg_add(m, "AC", str(p->set.terminal_password));
 	return m;
 }
 
