@@ -741,10 +741,20 @@ out:
 	free(core->devices);
 	free(core->upstreams);
 	if (core->inbox.efd > 0) {
+		/* Left over only after a failed commit (nothing may be processed
+		 * then): discard, the devices re-deliver. */
 		for (struct mailbox_node *n = mailbox_take_all(&core->inbox); n;) {
-			struct mailbox_node *next = n->next;
-			free(n);
-			n = next;
+			struct inbox_msg *m = (struct inbox_msg *)n;
+			n = n->next;
+			if (m->type == INBOX_TXN_REPORT) {
+				txn_msg_free((struct txn_msg *)m);
+			} else if (m->type == INBOX_COMMAND_DONE) {
+				free(((struct command_msg *)m)->name);
+				free(((struct command_msg *)m)->text);
+				free(m);
+			} else {
+				free(m);
+			}
 		}
 	}
 	control_free(core->control);

@@ -26,6 +26,11 @@ struct forwarder {
 	unsigned consecutive_failures;
 	sd_event_source *timer;
 	char *last_error;
+	/* A run of plain OK answers (no message, no fields): answers come in the
+	 * order handed out, so the run is exactly the inflight rows between
+	 * run_first and run_last, marked done with one statement. */
+	int64_t run_first, run_last;
+	size_t run_len;
 	struct txn_msg **staged; /* marked inflight, handed over after commit */
 	size_t n_staged, cap_staged;
 };
@@ -153,8 +158,17 @@ static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static void flush_done_run(struct forwarder *fw)
+{
+	if (!fw->run_len)
+		return;
+	journal_mark_done_range(fw->core->journal, fw->up->name, fw->run_first, fw->run_last);
+	fw->run_len = 0;
+}
+
 void forwarder_feed_if_woken(struct forwarder *fw)
 {
+	flush_done_run(fw);
 	if (!fw->woken || fw->paused || !fw->up->thread_started)
 		return;
 	if (fw->draining && fw->window > 0)
@@ -169,15 +183,15 @@ void forwarder_feed_if_woken(struct forwarder *fw)
 	struct journal_delivery *d = NULL;
 	int n = journal_fetch_pending(fw->core->journal, fw->up->name, fw->cursor,
 				      FORWARDER_WINDOW - fw->window, &d);
+	/* The fetched rows are all the pending ones in their id range. */
+	if (n > 0 && journal_mark_inflight_range(fw->core->journal, fw->up->name, d[0].txn_id,
+						 d[n - 1].txn_id) < 0) {
+		/* The commit will fail too and stop the daemon; hand nothing over. */
+		for (int k = 0; k < n; k++)
+			journal_delivery_clear(&d[k]);
+		n = 0;
+	}
 	for (int i = 0; i < n; i++) {
-		int r = journal_set_delivery(fw->core->journal, d[i].txn_id, fw->up->name, "inflight",
-					     d[i].attempts, d[i].maybe_sent, NULL, NULL);
-		if (r < 0) {
-			/* The commit will fail too and stop the daemon; hand nothing over. */
-			for (int k = i; k < n; k++)
-				journal_delivery_clear(&d[k]);
-			break;
-		}
 		if (fw->n_staged == fw->cap_staged) {
 			fw->cap_staged = fw->cap_staged ? fw->cap_staged * 2 : FORWARDER_WINDOW;
 			fw->staged = xrealloc(fw->staged, fw->cap_staged * sizeof(*fw->staged));
@@ -239,6 +253,17 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 	uint32_t attempts = t->txn.attempts + 1;
 	if (fw->window)
 		fw->window--;
+	if (t->status == CIRCD_TXN_OK && !t->message && !t->fields_json) {
+		if (!fw->run_len)
+			fw->run_first = t->txn.id;
+		fw->run_last = t->txn.id;
+		fw->run_len++;
+		fw->consecutive_failures = 0;
+		txn_msg_free(t);
+		fw->woken = true;
+		return;
+	}
+	flush_done_run(fw);
 	switch (t->status) {
 	case CIRCD_TXN_OK:
 		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "done", attempts,

@@ -27,6 +27,8 @@ enum {
 	STMT_ADD_EVENT,
 	STMT_FETCH_PENDING,
 	STMT_SET_DELIVERY,
+	STMT_INFLIGHT_RANGE,
+	STMT_DONE_RANGE,
 	STMT_BACKLOG_OPEN,
 	STMT_BACKLOG_DONE,
 	_STMT_MAX,
@@ -56,6 +58,14 @@ static const char *const stmt_sql[_STMT_MAX] = {
 		"UPDATE deliveries SET state = ?, attempts = ?, maybe_sent = ?, updated_usec = ?,"
 		" message = coalesce(?, message), response = coalesce(?, response)"
 		" WHERE txn_id = ? AND upstream = ?",
+	[STMT_INFLIGHT_RANGE] =
+		"UPDATE deliveries SET state = 'inflight', updated_usec = ?1"
+		" WHERE upstream = ?2 AND state IN ('pending','inflight') AND state = 'pending'"
+		" AND txn_id BETWEEN ?3 AND ?4",
+	[STMT_DONE_RANGE] =
+		"UPDATE deliveries SET state = 'done', attempts = attempts + 1, updated_usec = ?1"
+		" WHERE upstream = ?2 AND state IN ('pending','inflight') AND state = 'inflight'"
+		" AND txn_id BETWEEN ?3 AND ?4",
 	/* Both walk only the partial indexes: cheap enough for STATUS= every
 	 * few seconds however long the journal is. */
 	[STMT_BACKLOG_OPEN] =
@@ -522,6 +532,31 @@ int journal_set_delivery(struct journal *j, int64_t txn_id, const char *upstream
 	sqlite3_bind_int64(st, 7, txn_id);
 	sqlite3_bind_text(st, 8, upstream, -1, SQLITE_STATIC);
 	return step_done(j, st);
+}
+
+static int range_update(struct journal *j, int which, const char *upstream, int64_t first,
+			int64_t last)
+{
+	int r = journal_begin(j);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = j->stmt[which];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_realtime_usec());
+	sqlite3_bind_text(st, 2, upstream, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, first);
+	sqlite3_bind_int64(st, 4, last);
+	r = step_done(j, st);
+	return r < 0 ? r : sqlite3_changes(j->db);
+}
+
+int journal_mark_inflight_range(struct journal *j, const char *upstream, int64_t first, int64_t last)
+{
+	return range_update(j, STMT_INFLIGHT_RANGE, upstream, first, last);
+}
+
+int journal_mark_done_range(struct journal *j, const char *upstream, int64_t first, int64_t last)
+{
+	return range_update(j, STMT_DONE_RANGE, upstream, first, last);
 }
 
 int journal_backlog(struct journal *j, const char *upstream, struct journal_backlog *out)

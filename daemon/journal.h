@@ -96,6 +96,12 @@ int journal_set_delivery(struct journal *j, int64_t txn_id, const char *upstream
 			 const char *state, uint32_t attempts, bool maybe_sent,
 			 const char *message, const char *response_json);
 
+/* Range forms for the forwarder's common case, one statement per batch:
+ * every pending delivery of upstream with first <= txn_id <= last becomes
+ * inflight; every inflight one becomes done with attempts + 1. */
+int journal_mark_inflight_range(struct journal *j, const char *upstream, int64_t first, int64_t last);
+int journal_mark_done_range(struct journal *j, const char *upstream, int64_t first, int64_t last);
+
 struct journal_backlog {
 	int64_t pending;      /* pending + inflight */
 	uint64_t oldest_usec; /* created time of the oldest, 0 when none */

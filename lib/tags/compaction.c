@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,26 +444,47 @@ int tag_compaction_encode(unsigned scheme, const char *text, bool is_hex, uint8_
 	}
 }
 
+/* Bytes text takes in scheme (text fits); ISIL needs a trial encoding. */
+static size_t encoded_len(unsigned scheme, const char *text, size_t n)
+{
+	switch (scheme) {
+	case TAG_CMP_INTEGER: {
+		unsigned long long v = strtoull(text, NULL, 10);
+		size_t k = 0;
+		do {
+			k++;
+			v >>= 8;
+		} while (v);
+		return k;
+	}
+	case TAG_CMP_NUMERIC: return (n + 1) / 2;
+	case TAG_CMP_5BIT: return (5 * n + 7) / 8;
+	case TAG_CMP_6BIT: return (6 * n + 7) / 8;
+	case TAG_CMP_7BIT: return (7 * n + 7) / 8;
+	default: return n;
+	}
+}
+
 unsigned tag_compaction_choose(const char *text, bool isil)
 {
 	static const unsigned order[] = { TAG_CMP_INTEGER, TAG_CMP_NUMERIC, TAG_CMP_5BIT,
 					  TAG_CMP_6BIT, TAG_CMP_7BIT, TAG_CMP_UTF8 };
-	uint8_t buf[512];
+	size_t n = strlen(text), best_len = SIZE_MAX;
 	unsigned best = TAG_CMP_UTF8;
-	int best_len = -1;
 
 	if (isil && tag_compaction_fits(TAG_CMP_ISIL, text)) {
+		uint8_t buf[512];
 		int l = tag_compaction_encode(TAG_CMP_ISIL, text, false, buf, sizeof(buf));
 		if (l >= 0) {
 			best = TAG_CMP_ISIL;
-			best_len = l;
+			best_len = (size_t)l;
 		}
 	}
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (!tag_compaction_fits(order[i], text))
 			continue;
-		int l = tag_compaction_encode(order[i], text, false, buf, sizeof(buf));
-		if (l >= 0 && (best_len < 0 || l < best_len)) {
+		size_t l = encoded_len(order[i], text, n);
+		if (l < best_len) {
 			best = order[i];
 			best_len = l;
 		}

@@ -136,23 +136,100 @@ static const char *reject_reason(const struct jsonl *j, const struct circd_txn *
 	return NULL;
 }
 
+/* How far back the file is searched for lines written before a crash: far
+ * more than the core ever has in flight (its window), with lines of a few
+ * hundred bytes. */
+#define JSONL_TAIL_SCAN (4 << 20)
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The transaction ids of the lines at the end of the file (each line starts
+ * {"id":N, as the core writes it), sorted; *n = count.  A transaction the
+ * core says "may have been sent" (handed to us before a restart) that is
+ * already there is not written twice: this is what makes the file
+ * exactly-once across crashes, not only at-least-once. */
+static int64_t *tail_ids(struct jsonl *j, size_t *n)
+{
+	*n = 0;
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size == 0) {
+		close(fd);
+		return NULL;
+	}
+	off_t from = st.st_size > JSONL_TAIL_SCAN ? st.st_size - JSONL_TAIL_SCAN : 0;
+	size_t len = (size_t)(st.st_size - from);
+	char *buf = xcalloc(1, len + 1);
+	ssize_t got = pread(fd, buf, len, from);
+	close(fd);
+	int64_t *ids = NULL;
+	size_t cap = 0;
+	for (char *p = buf; got > 0 && p < buf + got;) {
+		char *nl = memchr(p, '\n', (size_t)(buf + got - p));
+		if (!nl)
+			break; /* a partial last line was never answered OK */
+		*nl = '\0';
+		if ((p != buf || from == 0) && strncmp(p, "{\"id\":", 6) == 0) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			ids[(*n)++] = strtoll(p + 6, NULL, 10);
+		}
+		p = nl + 1;
+	}
+	free(buf);
+	if (ids)
+		qsort(ids, *n, sizeof(*ids), cmp_i64);
+	return ids;
+}
+
+enum verdict { WRITE, REJECT, ALREADY };
+
 static void process_batch(struct jsonl *j)
 {
 	_cleanup_free_ struct circd_txn *txns = NULL;
+	_cleanup_free_ enum verdict *verdicts = NULL;
 	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, n_cap = 0, len = 0, cap = 0;
+	_cleanup_free_ int64_t *written = NULL;
+	size_t n = 0, n_cap = 0, len = 0, cap = 0, n_written = 0;
+	bool any_maybe_sent = false;
 
 	while (n < JSONL_BATCH_MAX) {
 		if (n == n_cap) {
 			n_cap = n_cap ? 2 * n_cap : 16;
 			txns = xrealloc(txns, n_cap * sizeof(*txns));
+			verdicts = xrealloc(verdicts, n_cap * sizeof(*verdicts));
 		}
 		txns[n] = (struct circd_txn){ .struct_size = sizeof(struct circd_txn) };
 		if (j->host->take_txn(j->inst, &txns[n]) != 1)
 			break;
-		const struct circd_txn *t = &txns[n++];
-		if (reject_reason(j, t))
+		any_maybe_sent |= txns[n].maybe_sent;
+		n++;
+	}
+	if (n == 0)
+		return;
+	if (any_maybe_sent)
+		written = tail_ids(j, &n_written);
+
+	for (size_t k = 0; k < n; k++) {
+		const struct circd_txn *t = &txns[k];
+		verdicts[k] = WRITE;
+		if (reject_reason(j, t)) {
+			verdicts[k] = REJECT;
 			continue;
+		}
+		if (t->maybe_sent && written &&
+		    bsearch(&t->id, written, n_written, sizeof(*written), cmp_i64)) {
+			verdicts[k] = ALREADY;
+			continue;
+		}
 		size_t l = strlen(t->json);
 		if (len + l + 1 > cap) {
 			cap = (len + l + 1) * 2;
@@ -166,10 +243,8 @@ static void process_batch(struct jsonl *j)
 		len += l;
 		buf[len++] = '\n';
 	}
-	if (n == 0)
-		return;
 
-	int r = append_batch(j, buf, len);
+	int r = len ? append_batch(j, buf, len) : 0;
 	if (r < 0) {
 		j->host->log(j->inst, CIRCD_LOG_WARNING, "%s: %s (%zu transactions to retry)",
 			     j->path, strerror(-r), n);
@@ -178,11 +253,13 @@ static void process_batch(struct jsonl *j)
 		set_health(j, CIRCD_HEALTH_OK, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *why = reject_reason(j, &txns[i]);
 		struct circd_txn_result res = { .struct_size = sizeof(res) };
-		if (why) {
+		if (verdicts[i] == REJECT) {
 			res.status = CIRCD_TXN_REJECTED;
-			res.message = why;
+			res.message = reject_reason(j, &txns[i]);
+		} else if (verdicts[i] == ALREADY) {
+			res.status = CIRCD_TXN_OK;
+			res.fields_json = "{\"already_written\":true}";
 		} else if (r < 0) {
 			res.status = CIRCD_TXN_RETRY;
 			res.message = strerror(-r);
