@@ -21,3 +21,7 @@ EXTRA_DIST += tests/unit/test_circctl.py tools/control-commands.md
 # upstream test against the ACS emulator (plain, TLS, failures)
 TESTS += tests/unit/test_circctl_upstream.py
 EXTRA_DIST += tests/unit/test_circctl_upstream.py
+
+# item --refresh end to end: circctl, circd, the sip2 plugin, the emulator
+TESTS += tests/unit/test_circctl_item.py
+EXTRA_DIST += tests/unit/test_circctl_item.py
