@@ -126,6 +126,9 @@ static int load_settings(const char *config_path, const char *name,
 			r == -EACCES ? " (run this as root or as the user circd runs as)" : "");
 		goto out;
 	}
+	if (settings->client.login_user && !settings->password)
+		fprintf(stderr, "circctl: note: upstream '%s' has login_user but no password_file: "
+			"logging in with an empty password\n", name);
 	ret = EXIT_OK;
 out:
 	config_free(cfg);
