@@ -163,6 +163,11 @@ static const char *hint(enum sip2_client_error e)
 	case SIP2_ERR_TIMEOUT:
 		return "the ACS accepted the connection but did not answer: login required? "
 		       "firewall? request_timeout_ms?";
+	case SIP2_ERR_CLOSED:
+		return "the ACS hung up: does the port speak TLS (tls = true)? may this host "
+		       "connect? does the ACS drop sessions that send 99 before 93?";
+	case SIP2_ERR_PROTOCOL:
+		return "the answer was not SIP2: check port, tls and charset";
 	case SIP2_ERR_CHECKSUM:
 		return "answers kept failing their checksum: check charset and error_detection";
 	default:
