@@ -525,6 +525,10 @@ int core_reload(struct core *core)
 	int r = config_load(core->cfg->file, &ncfg, &errs);
 	struct plugin_registry nreg = { 0 };
 	char *error = NULL;
+	if (r == 0 && core->overrides.plugin_directory) {
+		free(ncfg->plugin_directory);
+		ncfg->plugin_directory = xstrdup(core->overrides.plugin_directory);
+	}
 	if (r == 0) {
 		r = plugin_registry_load(&nreg, ncfg->plugin_directory, &error);
 		if (r < 0) {
@@ -593,7 +597,7 @@ int core_reload(struct core *core)
 		if (!core->devices[i]->thread_started && !core->devices[i]->restart_timer)
 			instance_start(core->devices[i]);
 
-	log_set_level(ncfg->log_level);
+	log_set_level(core->overrides.log_level >= 0 ? core->overrides.log_level : ncfg->log_level);
 	/* Instances that kept running point into the old registry: retire it,
 	 * don't free it, until the daemon stops (plugins are never unloaded). */
 	core->retired = xrealloc(core->retired, (core->n_retired + 1) * sizeof(*core->retired));
@@ -633,13 +637,15 @@ static int make_runtime_dir(const char *dir)
 	return 0;
 }
 
-int core_run(struct circd_config *cfg, struct plugin_registry *reg, const char *config_path)
+int core_run(struct circd_config *cfg, struct plugin_registry *reg,
+	     const struct core_overrides *overrides)
 {
 	struct core core_storage = { 0 }, *core = &core_storage;
 	int exit_code = 0, r;
 	char *error = NULL;
 
 	core->cfg = cfg;
+	core->overrides = *overrides;
 	core->plugins = *reg;
 	core->state = "starting";
 	core->start_realtime_usec = now_realtime_usec();

@@ -21,11 +21,18 @@ struct instance;
 struct station;
 struct control;
 
+/* What the command line says, which outranks the config file (also on reload). */
+struct core_overrides {
+	const char *plugin_directory; /* --plugin-dir, or NULL */
+	int log_level;                /* --log-level, or -1 */
+};
+
 #define INBOX_CAPACITY 65536 /* events queued for the main loop before emit() says -ENOBUFS */
 
 struct core {
 	sd_event *event;
 	struct circd_config *cfg;
+	struct core_overrides overrides;
 	struct plugin_registry plugins;
 	struct plugin_registry *retired; /* registries replaced by reloads, kept until exit */
 	size_t n_retired;
@@ -62,7 +69,8 @@ struct core {
 
 /* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes
  * ownership of cfg and reg.  Returns an exit code. */
-int core_run(struct circd_config *cfg, struct plugin_registry *reg, const char *config_path);
+int core_run(struct circd_config *cfg, struct plugin_registry *reg,
+	     const struct core_overrides *overrides);
 
 /* Write anything pending in the journal and run its after-commit actions.
  * A failed commit stops the daemon (see core.c for why). */

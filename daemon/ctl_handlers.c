@@ -40,8 +40,20 @@ int parse_iso8601_usec(const char *s, uint64_t *out)
 			p = end;
 		}
 	}
-	if (*p == 'Z')
+	/* A UTC offset (+01:00, -0500) or Z; no zone at all means UTC. */
+	long offset_sec = 0;
+	if (*p == 'Z') {
 		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh = 0, om = 0, m = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) != 2 &&
+		    sscanf(p + 1, "%2d%2d%n", &oh, &om, &m) != 2)
+			return -EINVAL;
+		if (oh > 14 || om > 59)
+			return -EINVAL;
+		offset_sec = (*p == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+		p += 1 + m;
+	}
 	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
 		return -EINVAL;
 	tm.tm_year = y - 1900;
@@ -49,7 +61,7 @@ int parse_iso8601_usec(const char *s, uint64_t *out)
 	tm.tm_mday = d;
 	tm.tm_hour = h;
 	tm.tm_min = mi;
-	time_t t = timegm(&tm);
+	time_t t = timegm(&tm) - offset_sec;
 	if (t < 0)
 		return -EINVAL;
 	*out = (uint64_t)t * USEC_PER_SEC + (uint64_t)(sec * 1e6);
@@ -164,8 +176,12 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 		json_object_object_add(x, "done", json_object_new_int64(journal_count_done(core->journal, u->name)));
 		json_object_object_add(x, "rejected", json_object_new_int64(b.rejected));
 		json_object_object_add(x, "dead", json_object_new_int64(b.dead));
-		json_object_object_add(x, "last_error", json_object_new_string(
-			fs.last_error ? fs.last_error : (u->health_reason ? u->health_reason : "")));
+		/* While the upstream is not ok its own reason ("tls-verify: ...")
+		 * says more than the forwarder's last RETRY message. */
+		const char *why = u->health != CIRCD_HEALTH_OK && u->health_reason ? u->health_reason
+				  : fs.last_error ? fs.last_error : "";
+		json_object_object_add(x, "last_error", json_object_new_string(why));
+		json_object_object_add(x, "reason", json_object_new_string(u->health_reason ? u->health_reason : ""));
 		json_object_array_add(ups, x);
 		total += b.pending;
 		if (b.oldest_usec && (!oldest || b.oldest_usec < oldest))
@@ -342,8 +358,8 @@ static int ctl_journal(void *userdata, json_object *req, json_object **reply, ch
 {
 	int64_t limit = 50;
 	req_int(req, "limit", &limit);
-	if (limit <= 0 || limit > 100000)
-		return fail(error, -EINVAL, "limit must be between 1 and 100000");
+	if (limit <= 0 || limit > EXPORT_MAX_ROWS)
+		return fail(error, -EINVAL, "limit must be between 1 and %d", EXPORT_MAX_ROWS);
 	json_object *rows;
 	int r = list_transactions(userdata, req, false, limit, &rows, error);
 	if (r < 0)
@@ -360,6 +376,11 @@ static int ctl_export(void *userdata, json_object *req, json_object **reply, cha
 	if (r < 0)
 		return r;
 	*reply = json_object_new_object();
+	/* Never cut silently: say so, and where to continue (--since). */
+	if (json_object_array_length(rows) >= EXPORT_MAX_ROWS) {
+		json_object_object_add(*reply, "truncated", json_object_new_boolean(true));
+		log_warning("export: stopped at %d rows; export the rest with a later --since", EXPORT_MAX_ROWS);
+	}
 	json_object_object_add(*reply, "transactions", rows);
 	return 0;
 }

@@ -24,6 +24,7 @@ struct forwarder {
 	bool draining;        /* after a RETRY, until every handed-out one is answered */
 	uint64_t retry_at;    /* monotonic */
 	unsigned consecutive_failures;
+	uint64_t live_since_usec; /* realtime: the upstream answered again after trouble */
 	sd_event_source *timer;
 	char *last_error;
 	/* A run of plain OK answers (no message, no fields): answers come in the
@@ -41,6 +42,7 @@ struct forwarder *forwarder_new(struct core *core, struct instance *upstream)
 	fw->core = core;
 	fw->up = upstream;
 	fw->woken = true;
+	fw->live_since_usec = now_realtime_usec(); /* a backlog from before the start is a replay */
 	return fw;
 }
 
@@ -88,7 +90,11 @@ static struct txn_msg *txn_from_delivery(struct forwarder *fw, struct journal_de
 	struct core *core = fw->core;
 	struct txn_msg *t = xcalloc(1, sizeof(*t));
 	uint64_t now = now_realtime_usec();
-	bool replay = d->attempts > 0 || d->maybe_sent ||
+	/* Not sent live: tried before, maybe sent before a restart, journaled
+	 * before the upstream was last back (during an outage, or before this
+	 * daemon started), or simply old. */
+	bool replay = d->attempts > 0 || d->maybe_sent || fw->consecutive_failures > 0 ||
+		      d->created_usec < fw->live_since_usec ||
 		      now - d->created_usec > FORWARDER_REPLAY_AFTER_USEC;
 
 	t->kind = TAKE_PTR(d->kind);
@@ -253,12 +259,15 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 	uint32_t attempts = t->txn.attempts + 1;
 	if (fw->window)
 		fw->window--;
+	if (t->status != CIRCD_TXN_RETRY && t->status != CIRCD_TXN_NOT_SENT && fw->consecutive_failures) {
+		fw->consecutive_failures = 0;
+		fw->live_since_usec = now_realtime_usec();
+	}
 	if (t->status == CIRCD_TXN_OK && !t->message && !t->fields_json) {
 		if (!fw->run_len)
 			fw->run_first = t->txn.id;
 		fw->run_last = t->txn.id;
 		fw->run_len++;
-		fw->consecutive_failures = 0;
 		txn_msg_free(t);
 		fw->woken = true;
 		return;
@@ -272,7 +281,6 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 		if (t->fields_json)
 			items_update_from_fields(core->journal, t->item_id, t->fields_json, t->station,
 						 t->txn.event_time_usec);
-		fw->consecutive_failures = 0;
 		break;
 	case CIRCD_TXN_REJECTED: {
 		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "rejected", attempts,
@@ -282,12 +290,13 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 			   "%s: %s of item '%s' (transaction %lld) rejected: %s; see circctl exceptions",
 			   fw->up->name, t->kind, t->item_id, (long long)t->txn.id,
 			   t->message ? t->message : "no reason given");
-		fw->consecutive_failures = 0;
 		break;
 	}
 	default:
-		/* It was taken, so it may have reached the upstream. */
-		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending", attempts, true,
+		/* It was taken, so it may have reached the upstream -- unless the
+		 * upstream says it certainly did not (not connected). */
+		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending", attempts,
+				     t->status == CIRCD_TXN_NOT_SENT ? t->txn.maybe_sent : true,
 				     t->message, NULL);
 		set_last_error(fw, t->message);
 		fw->draining = true;

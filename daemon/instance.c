@@ -289,7 +289,7 @@ static void host_report(struct circd_instance *ci, const struct circd_txn *txn,
 		return;
 	}
 	t->m.type = INBOX_TXN_REPORT;
-	t->status = res && res->status <= CIRCD_TXN_REJECTED ? res->status : CIRCD_TXN_RETRY;
+	t->status = res && res->status <= CIRCD_TXN_NOT_SENT ? res->status : CIRCD_TXN_RETRY;
 	t->message = res && res->message ? xstrdup(res->message) : NULL;
 	t->fields_json = res && res->fields_json ? xstrdup(res->fields_json) : NULL;
 	mailbox_post(&inst->core->inbox, &t->m.node, true);

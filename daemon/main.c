@@ -204,5 +204,6 @@ int main(int argc, char **argv)
 	}
 	if (cli_level < 0)
 		log_set_level(cfg->log_level);
-	return core_run(cfg, &reg, config_path);
+	struct core_overrides overrides = { .plugin_directory = plugin_dir, .log_level = cli_level };
+	return core_run(cfg, &reg, &overrides);
 }

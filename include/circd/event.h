@@ -126,6 +126,10 @@ enum circd_txn_status {
 	CIRCD_TXN_OK = 0,       /* delivered; done */
 	CIRCD_TXN_RETRY = 1,    /* transient (network, timeout): the forwarder retries in order */
 	CIRCD_TXN_REJECTED = 2, /* permanent: the upstream said no; becomes an exception */
+	CIRCD_TXN_NOT_SENT = 3, /* transient, and it certainly did not reach the upstream
+				 * (not connected): retried like RETRY, but with no need
+				 * to check before posting it again.  ABI 1.1; a 1.0 host
+				 * reads it as RETRY. */
 };
 
 struct circd_txn_result {

@@ -38,7 +38,7 @@ extern "C" {
 
 #define CIRCD_PLUGIN_MAGIC "CIRCDPLG" /* 8 bytes, no terminator needed */
 #define CIRCD_PLUGIN_ABI_MAJOR 1
-#define CIRCD_PLUGIN_ABI_MINOR 0
+#define CIRCD_PLUGIN_ABI_MINOR 1
 #define CIRCD_PLUGIN_SYMBOL "circd_plugin_descriptor"
 
 /* What a plugin can be; a plugin may declare several. */
