@@ -312,9 +312,38 @@ void core_update_status(struct core *core)
 	}
 }
 
+/* Sets whose window passed with parts missing: a 3-disc audiobook returned
+ * with one disc is something for staff, journaled and alerted. */
+static void report_expired_sets(struct core *core)
+{
+	struct tag_set_entry expired[8];
+	size_t n;
+	while ((n = tag_set_take_expired(&core->sets, now_monotonic_usec(), expired, ARRAY_SIZE(expired))) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "item_id", json_object_new_string(expired[i].item_id));
+			json_object_object_add(o, "owner", json_object_new_string(expired[i].owner));
+			json_object_object_add(o, "parts_seen", json_object_new_int(expired[i].seen_count));
+			json_object_object_add(o, "parts_total", json_object_new_int(expired[i].total));
+			journal_add_event(core->journal, "core", "set-incomplete", 0, 0,
+					  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+			const char *fields[] = { "MESSAGE_ID=" CIRCD_MSGID_EXCEPTION, NULL };
+			log_fields(CIRCD_LOG_WARNING, fields,
+				   "item %s: only %u of %u parts of the set arrived within %llu s",
+				   expired[i].item_id, expired[i].seen_count, expired[i].total,
+				   (unsigned long long)(CORE_SET_WINDOW_USEC / USEC_PER_SEC));
+		}
+		if (n < ARRAY_SIZE(expired))
+			break;
+	}
+	core_flush(core);
+}
+
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct core *core = userdata;
+	report_expired_sets(core);
 	core_update_status(core);
 	sd_event_source_set_time_relative(s, 2 * USEC_PER_SEC);
 	return 0;
@@ -650,6 +679,7 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 	core->state = "starting";
 	core->start_realtime_usec = now_realtime_usec();
 	core->rng = now_monotonic_usec() ^ (uint64_t)getpid();
+	tag_set_tracker_init(&core->sets, CORE_SET_WINDOW_USEC);
 
 	r = journal_open(cfg->state_directory, &core->journal, &error);
 	if (r < 0) {

@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "mailbox.h"
 #include "plugin_loader.h"
+#include "tags/sets.h"
 
 struct instance;
 struct station;
@@ -27,6 +28,7 @@ struct core_overrides {
 	int log_level;                /* --log-level, or -1 */
 };
 
+#define CORE_SET_WINDOW_USEC (60 * 1000000ULL)
 #define INBOX_CAPACITY 65536 /* events queued for the main loop before emit() says -ENOBUFS */
 
 struct core {
@@ -65,6 +67,9 @@ struct core {
 	uint64_t txns_total;
 	uint64_t duplicates_total;
 	uint64_t lookups;        /* item-information requests sent */
+	/* Multi-part items seen by any station: a station asks whether all
+	 * parts of a set arrived within CORE_SET_WINDOW_USEC. */
+	struct tag_set_tracker sets;
 };
 
 /* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes

@@ -105,7 +105,8 @@ int station_journal_txn(struct station *st, const struct journal_txn_in *t, int6
  * keeps the (large) struct off the stack. */
 static struct tag_item scratch_item;
 
-void station_decode(const struct circd_event *ev, char *out, size_t out_size, json_object *detail)
+void station_decode(struct core *core, const struct circd_event *ev, char *out, size_t out_size,
+		    json_object *detail)
 {
 	out[0] = '\0';
 	if (ev->item_id && ev->item_id[0])
@@ -133,6 +134,20 @@ void station_decode(const struct circd_event *ev, char *out, size_t out_size, js
 	if (item->set_present) {
 		json_object_object_add(tag, "parts_total", json_object_new_int(item->parts_total));
 		json_object_object_add(tag, "part", json_object_new_int(item->part_ordinal));
+	}
+	if (item->set_present && item->parts_total > 1) {
+		/* Every part feeds the core's set tracker; what it says now is
+		 * journaled with the part (the station decides what to do). */
+		unsigned seen = 0, total = 0;
+		tag_set_feed(&core->sets, item->owner_isil, item->primary_id, item->part_ordinal,
+			     item->parts_total, now_monotonic_usec());
+		enum tag_set_status set = tag_set_query(&core->sets, item->owner_isil, item->primary_id,
+							now_monotonic_usec(), &seen, &total);
+		json_object_object_add(tag, "set", json_object_new_string(
+			set == TAG_SET_COMPLETE ? "complete" : set == TAG_SET_EXPIRED ? "expired" : "incomplete"));
+		json_object_object_add(tag, "parts_seen", json_object_new_int((int)seen));
+		if (set == TAG_SET_COMPLETE)
+			tag_set_forget(&core->sets, item->owner_isil, item->primary_id);
 	}
 	if (item->usage >= 0)
 		json_object_object_add(tag, "usage", json_object_new_int(item->usage));

@@ -54,8 +54,10 @@ int station_journal_txn(struct station *st, const struct journal_txn_in *t, int6
 /* The item id a tag read stands for: what the device said, else the decoded
  * tag memory (ISO 28560-3/-2, 3M), else "" (the UID alone; the journal keeps
  * it).  What the decoder found (model, owner, set, title, or why it failed)
- * is added to detail under "tag". */
-void station_decode(const struct circd_event *ev, char *out, size_t out_size, json_object *detail);
+ * is added to detail under "tag"; parts of a set feed core->sets and the
+ * set's state so far ("incomplete", "complete") is added too. */
+void station_decode(struct core *core, const struct circd_event *ev, char *out, size_t out_size,
+		    json_object *detail);
 
 extern const struct station_role station_role_bookdrop;
 

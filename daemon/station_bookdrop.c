@@ -47,7 +47,7 @@ static void bookdrop_checkin(struct station *st, struct instance *dev, const str
 {
 	char item[128], uid[2 * CIRCD_UID_MAX + 1];
 	json_object *detail = json_object_new_object();
-	station_decode(ev, item, sizeof(item), detail);
+	station_decode(st->core, ev, item, sizeof(item), detail);
 	hex_encode(ev->uid, ev->uid_len, uid);
 	json_object_object_add(detail, "antenna", json_object_new_int(ev->antenna));
 	if (ev->afi >= 0)

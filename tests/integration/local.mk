@@ -21,3 +21,5 @@ TESTS += tests/integration/test_retry_order.py
 EXTRA_DIST += tests/integration/test_exceptions.py tests/integration/test_retry_order.py
 TESTS += tests/integration/test_control_errors.py
 EXTRA_DIST += tests/integration/test_control_errors.py
+TESTS += tests/integration/test_tags_and_sets.py
+EXTRA_DIST += tests/integration/test_tags_and_sets.py

@@ -5,15 +5,7 @@ have reached it: no session, no login), then it comes back.  All 200 are
 checked in, once each, in order, and since none of them can have been sent
 before, none is preceded by a 17 item information: "maybe sent" is for what
 was handed over before a crash or lost on the wire, not for what the plugin
-answered RETRY "ACS not connected" without sending.
-
-Expected to fail (XFAIL_TESTS): daemon/forwarder.c forwarder_handle_report()
-sets maybe_sent = true on every RETRY, and plugins/sip2/session.c
-serve_round() answers RETRY for the whole taken window (up to
-FORWARDER_WINDOW = 2048) while not connected; each of them then costs a 17
-before its 09 after the outage.  The drain benchmark shows the price: with a
-backlog of 2,000 the drain runs at ~0.6 of the emulator's raw rate (every
-checkin 17 + 09), with 10,000 at ~1.0 (2,047 of them 17 + 09)."""
+answered RETRY "ACS not connected" without sending."""
 import collections
 import os
 import sys

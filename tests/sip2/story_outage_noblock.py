@@ -3,12 +3,7 @@
 """Story (b), strict: every return journaled while the ACS was away is sent
 with no block = Y once it comes back (DESIGN.md "Forwarding semantics":
 "the backlog replays in order with SIP2's no-block flag and the original
-dates"), not only the ones that were attempted and failed.
-
-Expected to fail (XFAIL_TESTS): daemon/forwarder.c txn_from_delivery()
-flags txn.replay only for attempts > 0, maybe_sent or age > 60 s; returns
-journaled while the forwarder was paused after a RETRY are never attempted
-during the outage and go out as live checkins (no block = N)."""
+dates"), not only the ones that were attempted and failed."""
 import os
 import sys
 

@@ -2,13 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Story (e), strict: as story_tls.py, and {"cmd":"status"} itself tells
 staff why a TLS upstream is OFFLINE (the certificate verification failure),
-not only the log.
-
-Expected to fail (XFAIL_TESTS): daemon/ctl_handlers.c ctl_status() reports
-an upstream's "last_error" as the forwarder's last RETRY message when there
-is one ("ACS not connected", from plugins/sip2/session.c serve_round()),
-which hides the health reason "tls-verify: TLS certificate not trusted:
-..."; upstreams have no "reason" field as devices do."""
+not only the log."""
 import os
 import sys
 
