@@ -70,6 +70,7 @@ struct core {
 	/* Multi-part items seen by any station: a station asks whether all
 	 * parts of a set arrived within CORE_SET_WINDOW_USEC. */
 	struct tag_set_tracker sets;
+	struct json_object *lookup_outcomes; /* item_id -> its latest lookup's outcome (items.c) */
 };
 
 /* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes
