@@ -7,7 +7,7 @@
 EXTRA_DIST += tests/system/test-systemd-boot.sh
 
 check-system: all
-	@$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/tests/system/test-systemd-boot.sh; rc=$$?; \
+	@$(AM_TESTS_ENVIRONMENT) bash $(srcdir)/tests/system/test-systemd-boot.sh; rc=$$?; \
 	case $$rc in 0) echo "PASS: tests/system/test-systemd-boot.sh";; \
 	77) echo "SKIP: tests/system/test-systemd-boot.sh";; \
 	*) echo "FAIL: tests/system/test-systemd-boot.sh (exit $$rc)"; exit 1;; esac

@@ -130,7 +130,10 @@ if [ "${1:-}" = "--inner" ]; then
 	for d in $NS_DIRS_TMPFS /etc /dev; do rm -f "$d/.circd-systest-probe.$4"; done
 	[ "$go" = boot ] || exit 0
 	[ "$mode" = boot ] || exit 0
-	exec env -i container=circd-systest PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	# Without the capabilities that reach past the namespaces: kernel
+	# modules, the system clock, raw I/O, the kernel log, LSM policy.
+	exec setpriv --bounding-set -sys_module,-sys_time,-sys_rawio,-syslog,-mac_admin,-mac_override \
+		env -i container=circd-systest PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		"$5" --unit=circd-test.target --log-target=journal --log-level=info --log-color=no --show-status=0
 fi
 
@@ -144,7 +147,7 @@ log() { echo "# $*" >&3; }
 ok() { echo "ok: $*" >&3; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (unshare --pid --mount, mount tmpfs/overlay, systemd as PID 1)"
-for c in unshare nsenter mount systemctl systemd-sysusers python3 mkfifo; do
+for c in unshare nsenter setpriv timeout mount systemctl systemd-sysusers journalctl python3 mkfifo; do
 	command -v $c >/dev/null 2>&1 || skip "$c not found"
 done
 SYSTEMD=
@@ -381,6 +384,31 @@ booted() {
 waitfor 30 "systemd to boot circd-test.target" booted
 t=$(awk -v a="$t_boot" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 ok "systemd $(sctl --version | sed -n '1s/systemd \([0-9]*\).*/\1/p') booted as PID 1 of the namespace (host PID $ns_pid) in ${t}s"
+# The shield as systemd left it: re-read the namespace's mount table.
+shield_ok() {
+	python3 - "/proc/$ns_pid/mountinfo" $NS_DIRS_TMPFS <<'PY'
+import sys
+top = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    sep = f.index("-")
+    top[f[4]] = (f[sep + 1], f[5].split(","))  # last mount on a path wins
+want = {d: "tmpfs" for d in sys.argv[2:]}
+want["/etc"] = "overlay"
+bad = ["%s is %s, not %s" % (d, top.get(d, ("-",))[0], t) for d, t in want.items() if top.get(d, ("-",))[0] != t]
+for ro in ("/", "/sys", "/proc/sys"):
+    if "ro" not in top.get(ro, ("", []))[1]:
+        bad.append("%s is not read-only" % ro)
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+why=$(shield_ok) || fail "the namespace's shield changed after boot: $why"
+capbnd=$(sed -n 's/^CapBnd:\t//p' /proc/$ns_pid/status)
+for bit in 16 17 25 34; do # sys_module sys_rawio sys_time syslog
+	[ $(( 0x$capbnd >> bit & 1 )) = 0 ] || fail "PID 1 of the namespace still has capability $bit"
+done
+ok "after boot: tmpfs on $NS_DIRS_TMPFS, overlay on /etc, / /sys /proc/sys read-only; PID 1 without cap_sys_module/rawio/time/syslog"
 [ "$(sctl is-active systemd-journald.service)" = active ] ||
 	fail "systemd-journald does not run in the namespace"
 log "units: $(sctl show -p FragmentPath -p DropInPaths circd | tr '\n' ' ')"
@@ -504,4 +532,5 @@ log "jsonl sink: $(sink_items | wc -l) lines for $((K + 2)) returns${dups:+; sen
 inject drop2 SYS-0099 99
 waitfor 10 "SYS-0099 in the jsonl sink" in_sink SYS-0099
 ok "the restarted circd takes and forwards new returns (both devices, config kept)"
+why=$(shield_ok) || fail "the namespace's shield changed during the run: $why"
 exit 0
