@@ -23,8 +23,11 @@
 #    circd user is added there by systemd-sysusers from our sysusers file);
 #    /dev is a fresh tmpfs with null/zero/full/random/urandom/tty bound in
 #    and its own devpts; /sys, /proc/sys and / are read-only (so PID 1
-#    cannot set e.g. the host's kernel.core_pattern); the cgroup tree is
-#    our own sub-cgroup of the name=systemd hierarchy (removed at the end).
+#    cannot set e.g. the host's kernel.core_pattern); /sys/fs/cgroup is a
+#    cgroup2 mount rooted (cgroup namespace) at our own sub-cgroup, so
+#    systemd runs unified and touches no host cgroup (removed at the end;
+#    the host's trees are checked for stray systemd cgroups); PID 1 runs
+#    without cap_sys_module, sys_time, sys_rawio, syslog, mac_*.
 #  - A dry check: probe files created inside under every shielded directory
 #    must be visible in the namespace (/proc/PID/root) and absent on the
 #    host, or the boot is not attempted.
@@ -35,8 +38,18 @@
 #    and modprobe@ units and network-online.target are masked.  systemd is
 #    booted with --unit=circd-test.target.
 #  - systemd is stopped with kill -9 of its host PID (trap, also on
-#    failure).  The host's /tmp entry count, a canary file in /tmp and
-#    kernel.core_pattern are compared before/after; a difference fails.
+#    failure); should this script itself be killed, `timeout` ends unshare
+#    after CIRCD_SYSTEST_LIMIT (300) s and --kill-child takes PID 1 along.
+#  - Compared before/after, a difference fails: a canary file in the host's
+#    /tmp, the names in /tmp (half gone = wiped; a few gone is only reported:
+#    other jobs share /tmp), kernel.core_pattern, /etc/circd and
+#    /var/lib/circd, stray systemd cgroups.  `ls -la /tmp | wc -l` is printed.
+#
+# The stall is real and uses only shipped code: jsonl opens its path, a FIFO,
+# with a blocking open(2) that waits for a reader (the test's circd-sink
+# unit).  The sim plugin has no blocking action, so no test-only plugin is
+# needed.  Test-only settings, all in a drop-in: DefaultDependencies=no,
+# ExecStart (built binary, config in /etc/circd), WatchdogSec=2s, RestartSec=2s.
 #
 # Exit 77 (skip) with the reason when not root, or unshare, mount, overlay
 # or systemd as PID 1 are not available.  Not part of `make check`: run
@@ -85,13 +98,15 @@ if [ "${1:-}" = "--inner" ]; then
 	ln -s /proc/self/fd/1 /run/systest/dev/stdout
 	ln -s /proc/self/fd/2 /run/systest/dev/stderr
 	mount --move /run/systest/dev /dev || inner_fail "move /dev"
-	# cgroups: only our own name=systemd sub-tree (cgroup namespace root).
+	# cgroups: a cgroup2 mount straight on /sys/fs/cgroup, whose root (the
+	# cgroup namespace's) is our own sub-cgroup.  systemd then runs in
+	# unified mode and mounts no v1 controller hierarchy: on a hybrid host
+	# it would otherwise create init.scope and system.slice in the host's
+	# v1 trees (devices, pids, and memory under whatever cgroup runs us).
 	umount -l /sys/fs/cgroup 2>/dev/null
 	mount -o remount,bind,ro /sys || inner_fail "ro /sys"
-	mount -t tmpfs -o mode=0755,nosuid,nodev,noexec tmpfs /sys/fs/cgroup || inner_fail "cgroup tmpfs"
-	mkdir /sys/fs/cgroup/systemd
-	mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd ||
-		inner_skip "cannot mount the name=systemd cgroup hierarchy in the namespace"
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup ||
+		inner_skip "cannot mount cgroup2 in the namespace"
 	mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || inner_fail "ro /proc/sys"
 	if [ -e /proc/sysrq-trigger ]; then
 		mount --bind /proc/sysrq-trigger /proc/sysrq-trigger &&
@@ -157,16 +172,22 @@ for f in "$CIRCD_BIN" "$CIRCCTL_BIN" "$CIRCD_PLUGIN_DIR/sim.so" "$CIRCD_PLUGIN_D
 	 "$top_builddir/systemd/circd.service" "$top_builddir/systemd/sysusers.d/circd.conf"; do
 	[ -e "$f" ] || { echo "ERROR: $f is not built"; exit 99; }
 done
-cgroot=/sys/fs/cgroup/systemd
-[ "$(stat -f -c %T $cgroot 2>/dev/null)" = cgroupfs ] ||
-	skip "no cgroup v1 name=systemd hierarchy at $cgroot (this test shields a legacy/hybrid host only)"
+# Our own sub-cgroup of the host's cgroup2 tree, under the cgroup we are in.
+cgv2=
+for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	[ "$(stat -f -c %T $m 2>/dev/null)" = cgroup2fs ] && cgv2=$m && break
+done
+[ -n "$cgv2" ] || skip "no cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)"
+cgcur=$(sed -n 's/^0:://p' /proc/self/cgroup)
+[ -d "$cgv2$cgcur" ] || skip "cannot find our cgroup2 ($cgcur) under $cgv2"
 unshare --pid --fork --mount --mount-proc true 2>/dev/null ||
 	skip "unshare --pid --mount is not permitted here"
 
 work=$(mktemp -d "$top_builddir/tests/system/boot.XXXXXX" 2>/dev/null ||
        { mkdir -p "$top_builddir/tests/system" && mktemp -d "$top_builddir/tests/system/boot.XXXXXX"; }) || exit 99
 tag=$$.$RANDOM
-cg="$cgroot/circd-systest.$tag"
+cg="${cgv2%/}$cgcur/circd-systest.$tag"
+cg="${cg//\/\//\/}"
 ns_pid=
 unshare_pid=
 
@@ -175,6 +196,15 @@ host_tmp_before=$(ls -la /tmp | wc -l)
 host_tmp_names=$(ls -A /tmp)
 canary=$(mktemp /tmp/circd-systest-canary.XXXXXX) || exit 99
 core_pattern_before=$(cat /proc/sys/kernel/core_pattern)
+# systemd-named cgroups (init.scope, system.slice, *.service ...) anywhere in
+# the host's trees but under ours (or another run's) sub-cgroup.  Other
+# cgroups come and go with the machine's other jobs.
+cgroups_now() {
+	find /sys/fs/cgroup -mindepth 1 -type d \( -name '*.scope' -o -name '*.slice' -o \
+		-name '*.service' -o -name '*.socket' -o -name '*.mount' \) \
+		-not -path '*/circd-systest.*' 2>/dev/null | sort
+}
+cgroups_before=$(cgroups_now)
 etc_circd_before=$(test -e /etc/circd && echo present || echo absent)
 varlib_circd_before=$(test -e /var/lib/circd && echo present || echo absent)
 
@@ -197,6 +227,8 @@ host_check() {
 	fi
 	[ "$(cat /proc/sys/kernel/core_pattern)" = "$core_pattern_before" ] ||
 		{ echo "FAIL: the host's kernel.core_pattern changed"; bad=1; }
+	[ "$(cgroups_now)" = "$cgroups_before" ] ||
+		{ echo "FAIL: the host's cgroup trees changed: $(diff <(echo "$cgroups_before") <(cgroups_now) | grep '^[<>]' | head -20 | tr '\n' ' ')"; bad=1; }
 	[ "$(test -e /etc/circd && echo present || echo absent)" = "$etc_circd_before" ] ||
 		{ echo "FAIL: the host's /etc/circd changed ($etc_circd_before before)"; bad=1; }
 	[ "$(test -e /var/lib/circd && echo present || echo absent)" = "$varlib_circd_before" ] ||
@@ -205,7 +237,7 @@ host_check() {
 		[ -e "$d/.circd-systest-probe.$tag" ] &&
 			{ echo "FAIL: namespace probe leaked to the host: $d/.circd-systest-probe.$tag"; bad=1; }
 	done
-	[ $bad = 0 ] && echo "ok: host untouched: /tmp had $host_tmp_before entries (ls -la | wc -l), now $after; canary kept; core_pattern, /etc/circd, /var/lib/circd unchanged"
+	[ $bad = 0 ] && echo "ok: host untouched: /tmp had $host_tmp_before entries (ls -la | wc -l), now $after; canary kept; core_pattern, cgroup roots, /etc/circd, /var/lib/circd unchanged"
 	return $bad
 }
 
@@ -309,7 +341,7 @@ conf '{ name = "drop1"; plugin = "sim"; }, { name = "drop2"; plugin = "sim"; }' 
 mkfifo "$work/go"
 
 # ---- the namespace ----
-mkdir "$cg" || skip "cannot create a cgroup under $cgroot"
+mkdir "$cg" || skip "cannot create a cgroup2 sub-cgroup $cg"
 mode=${CIRCD_SYSTEST_MODE:-boot}
 limit=${CIRCD_SYSTEST_LIMIT:-300}
 (
@@ -318,7 +350,7 @@ limit=${CIRCD_SYSTEST_LIMIT:-300}
 	# $limit s timeout kills unshare, and --kill-child makes the kernel
 	# SIGKILL the namespace's PID 1 when unshare dies.
 	exec timeout -s KILL "$limit" unshare --kill-child=SIGKILL --pid --fork --mount --mount-proc \
-		--uts --ipc --net --cgroup "$me" --inner "$work" "$mode" "$tag" "$SYSTEMD"
+		--uts --ipc --net --cgroup bash "$me" --inner "$work" "$mode" "$tag" "$SYSTEMD"
 ) > "$work/setup.log" 2>&1 &
 unshare_pid=$!
 child_of() { cat /proc/$1/task/$1/children 2>/dev/null | awk '{print $1}'; }
