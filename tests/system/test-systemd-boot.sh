@@ -186,6 +186,15 @@ unshare --pid --fork --mount --mount-proc true 2>/dev/null ||
 work=$(mktemp -d "$top_builddir/tests/system/boot.XXXXXX" 2>/dev/null ||
        { mkdir -p "$top_builddir/tests/system" && mktemp -d "$top_builddir/tests/system/boot.XXXXXX"; }) || exit 99
 tag=$$.$RANDOM
+# Left by a run that was itself SIGKILLed (its namespace died with the
+# timeout): empty by now; removed when the run's PID is gone.
+for stale in "${cgv2%/}$cgcur"/circd-systest.*; do
+	[ -d "$stale" ] || continue
+	p=${stale##*/circd-systest.}
+	kill -0 "${p%%.*}" 2>/dev/null && continue
+	find "$stale" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ -d "$stale" ] || log "removed the empty cgroup $stale of an earlier run that was killed"
+done
 cg="${cgv2%/}$cgcur/circd-systest.$tag"
 cg="${cg//\/\//\/}"
 ns_pid=
