@@ -188,15 +188,15 @@ work=$(mktemp -d "$top_builddir/tests/system/boot.XXXXXX" 2>/dev/null ||
 tag=$$.$RANDOM
 # Left by a run that was itself SIGKILLed (its namespace died with the
 # timeout): empty by now; removed when the run's PID is gone.
-for stale in "${cgv2%/}$cgcur"/circd-systest.*; do
+cgbase="${cgv2}${cgcur%/}"
+for stale in "$cgbase"/circd-systest.*; do
 	[ -d "$stale" ] || continue
 	p=${stale##*/circd-systest.}
 	kill -0 "${p%%.*}" 2>/dev/null && continue
 	find "$stale" -depth -type d -exec rmdir {} + 2>/dev/null
 	[ -d "$stale" ] || log "removed the empty cgroup $stale of an earlier run that was killed"
 done
-cg="${cgv2%/}$cgcur/circd-systest.$tag"
-cg="${cg//\/\//\/}"
+cg="$cgbase/circd-systest.$tag"
 ns_pid=
 unshare_pid=
 
