@@ -18,10 +18,12 @@ upstream is down; when the directory is back the backlog drains to 0.
 Wrong requests get 404 / 405 / 400 / 431 and the connection closes.  Ten
 clients that connect and send half a request and never finish, and one that
 asks and never reads, do not hold up returns or other scrapes; the idle ones
-are closed after the idle timeout (10 s)."""
+are closed after the idle timeout (10 s).  A reload moves the listener to
+another port."""
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -334,6 +336,21 @@ def story(h):
     check(True, "the idle clients were closed after %.1f s (idle timeout 10 s)" % (time.monotonic() - t_idle))
     mute.close()
     check(h.running(), "circd is still running")
+
+    # A reload moves the listener to another port.
+    port2 = free_port()
+    text = open(h.config_path).read().replace("127.0.0.1:%d" % port, "127.0.0.1:%d" % port2)
+    h.write(h.config_path, text)
+    mark = h.notify.count()
+    h.signal(signal.SIGHUP)
+    h.notify.wait_key("READY", "1", timeout=10, start=mark)
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port2, timeout=5) as r:
+        check(r.status == 200, "after a reload the metrics are served on the new port")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        raise Failure("the old port still accepts connections")
+    except ConnectionRefusedError:
+        check(True, "and no longer on the old one")
     rc = h.stop()
     check(rc == 0, "circd exits 0 (%d)" % rc)
 
