@@ -86,7 +86,8 @@ struct metrics *metrics_new(void)
 		{ "circd_backlog_oldest_seconds", METRICS_GAUGE, L("upstream"),
 		  "Age of the oldest unanswered delivery per upstream (0 when none)." },
 		{ "circd_upstream_up", METRICS_GAUGE, L("upstream"),
-		  "1 when the upstream is up (answering, not paused), 0 otherwise." },
+		  "1 when the upstream is up: not offline, not paused, its last answer not a "
+		  "transient failure." },
 		{ "circd_upstream_retries_total", METRICS_COUNTER, L("upstream"),
 		  "Transient failures answered by the upstream (RETRY or NOT_SENT)." },
 		{ "circd_upstream_reconnects_total", METRICS_COUNTER, L("upstream"),

@@ -128,8 +128,10 @@ static void gather_upstreams(struct core *core, struct metrics *m)
 		struct forwarder_stats fs = { .state = "down" };
 		if (u->fw)
 			forwarder_stats(u->fw, &fs);
-		metrics_set(m, "circd_upstream_up", strcmp(fs.state, "up") == 0 ? 1.0 : 0.0, u->name,
-			    NULL);
+		/* Between two retries the forwarder is not paused, but an
+		 * upstream whose last answer was a failure is not "up". */
+		bool up = strcmp(fs.state, "up") == 0 && fs.consecutive_failures == 0;
+		metrics_set(m, "circd_upstream_up", up ? 1.0 : 0.0, u->name, NULL);
 		/* Counters start at 0 for every upstream, so rate() works from
 		 * the first scrape. */
 		metrics_touch(m, "circd_deliveries_done_total", u->name, NULL);
