@@ -110,15 +110,16 @@ static bool token_char(char ch)
 	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
-/* The request head is complete (in[0..head_len)): decide the answer.
- * Only the request line matters; header fields are not needed for one
- * read-only resource (they were size-checked with the rest). */
-static void client_handle_request(struct http_client *c)
+/* The request head is complete (in[0..in_len)): the status it deserves,
+ * 200 for GET or HEAD of /metrics.  Only the request line matters; header
+ * fields are not needed for one read-only resource (they were size-checked
+ * with the rest). */
+static int request_status(struct http_client *c, bool *head_only)
 {
 	char *line = c->in;
 	char *eol = memchr(line, '\n', c->in_len);
 	if (!eol)
-		return client_error(c, 400, "Bad Request", NULL);
+		return 400;
 	*eol = '\0';
 	if (eol > line && eol[-1] == '\r')
 		eol[-1] = '\0';
@@ -126,32 +127,49 @@ static void client_handle_request(struct http_client *c)
 	char *sp1 = strchr(line, ' ');
 	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
 	if (!sp1 || !sp2 || sp1 == line || sp2 == sp1 + 1 || strchr(sp2 + 1, ' '))
-		return client_error(c, 400, "Bad Request", NULL);
+		return 400;
 	*sp1 = *sp2 = '\0';
 	const char *method = line, *target = sp1 + 1, *version = sp2 + 1;
 	for (const char *p = method; *p; p++)
 		if (!token_char(*p))
-			return client_error(c, 400, "Bad Request", NULL);
+			return 400;
 	for (const char *p = target; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return client_error(c, 400, "Bad Request", NULL);
+			return 400;
 	if (strcmp(version, "HTTP/1.0") != 0 && strcmp(version, "HTTP/1.1") != 0)
-		return client_error(c, 400, "Bad Request", NULL);
+		return 400;
 	if (target[0] != '/')
-		return client_error(c, 400, "Bad Request", NULL);
-	bool head_only = strcmp(method, "HEAD") == 0;
-	if (!head_only && strcmp(method, "GET") != 0)
-		return client_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+		return 400;
+	*head_only = strcmp(method, "HEAD") == 0;
+	if (!*head_only && strcmp(method, "GET") != 0)
+		return 405;
 	size_t path_len = strcspn(target, "?#");
 	if (path_len != strlen("/metrics") || strncmp(target, "/metrics", path_len) != 0)
-		return client_error(c, 404, "Not Found", NULL);
+		return 404;
+	return 200;
+}
 
+static void client_handle_request(struct http_client *c)
+{
+	bool head_only = false;
+	switch (request_status(c, &head_only)) {
+	case 400:
+		client_error(c, 400, "Bad Request", NULL);
+		return;
+	case 404:
+		client_error(c, 404, "Not Found", NULL);
+		return;
+	case 405:
+		client_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+		return;
+	}
 	char *text = NULL;
 	size_t len = 0;
 	int r = c->h->render(c->h->userdata, &text, &len);
 	if (r < 0) {
 		free(text);
-		return client_error(c, 500, "Internal Server Error", NULL);
+		client_error(c, 500, "Internal Server Error", NULL);
+		return;
 	}
 	client_answer(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", NULL, text, len,
 		      head_only);

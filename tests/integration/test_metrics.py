@@ -144,6 +144,18 @@ def free_port():
     return port
 
 
+def ipv6_loopback_port():
+    """A free port on ::1, or None without IPv6 loopback."""
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+    except OSError:
+        return None
+
+
 def raw(port, data, timeout=5):
     """Send raw bytes, read the whole answer (the server closes)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -337,15 +349,20 @@ def story(h):
     mute.close()
     check(h.running(), "circd is still running")
 
-    # A reload moves the listener to another port.
-    port2 = free_port()
-    text = open(h.config_path).read().replace("127.0.0.1:%d" % port, "127.0.0.1:%d" % port2)
+    # A reload moves the listener to another port (IPv6 loopback when there is one).
+    v6 = ipv6_loopback_port()
+    if v6:
+        port2, where, host = v6, "[::1]:%d" % v6, "[::1]"
+    else:
+        port2 = free_port()
+        where, host = "127.0.0.1:%d" % port2, "127.0.0.1"
+    text = open(h.config_path).read().replace("127.0.0.1:%d" % port, where)
     h.write(h.config_path, text)
     mark = h.notify.count()
     h.signal(signal.SIGHUP)
     h.notify.wait_key("READY", "1", timeout=10, start=mark)
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port2, timeout=5) as r:
-        check(r.status == 200, "after a reload the metrics are served on the new port")
+    with urllib.request.urlopen("http://%s:%d/metrics" % (host, port2), timeout=5) as r:
+        check(r.status == 200, "after a reload the metrics are served at %s" % where)
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
         raise Failure("the old port still accepts connections")
