@@ -26,6 +26,7 @@
 #include "util/util.h"
 
 #define ACCEPT_BURST 32
+#define ACCEPT_RETRY_USEC (1 * 1000000ULL)
 
 struct http_client {
 	struct metrics_http *h;
@@ -42,6 +43,7 @@ struct metrics_http {
 	sd_event *event;
 	int fd;
 	sd_event_source *listen_source;
+	sd_event_source *accept_retry; /* after EMFILE/ENFILE/ENOBUFS/ENOMEM */
 	char *listen;
 	metrics_http_render_fn render;
 	void *userdata;
@@ -267,13 +269,34 @@ static int on_client_idle(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct metrics_http *h = userdata;
+	sd_event_source_set_enabled(h->listen_source, SD_EVENT_ON);
+	return 0;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct metrics_http *h = userdata;
 	for (int i = 0; i < ACCEPT_BURST; i++) {
 		int cfd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+				errno == ENOMEM)) {
+			/* The connection stays queued and the socket readable:
+			 * pause accepting for a while instead of spinning. */
+			sd_event_source_set_enabled(h->listen_source, SD_EVENT_OFF);
+			if (!h->accept_retry)
+				sd_event_add_time_relative(h->event, &h->accept_retry, CLOCK_MONOTONIC,
+							   ACCEPT_RETRY_USEC, 0, on_accept_retry, h);
+			else {
+				sd_event_source_set_time_relative(h->accept_retry, ACCEPT_RETRY_USEC);
+				sd_event_source_set_enabled(h->accept_retry, SD_EVENT_ONESHOT);
+			}
+			return 0;
+		}
 		if (cfd < 0)
-			return 0; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED) */
+			return 0; /* EAGAIN, or the peer gave up (ECONNABORTED) */
 		if (h->n_clients >= METRICS_HTTP_MAX_CLIENTS) {
 			close(cfd);
 			continue;
@@ -348,6 +371,7 @@ void metrics_http_free(struct metrics_http *h)
 	while (h->clients)
 		client_free(h->clients);
 	sd_event_source_disable_unref(h->listen_source);
+	sd_event_source_disable_unref(h->accept_retry);
 	if (h->fd >= 0)
 		close(h->fd);
 	sd_event_unref(h->event);
