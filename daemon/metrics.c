@@ -92,6 +92,8 @@ struct metrics *metrics_new(void)
 		  "Transient failures answered by the upstream (RETRY or NOT_SENT)." },
 		{ "circd_upstream_reconnects_total", METRICS_COUNTER, L("upstream"),
 		  "Times the upstream came back to ok after being offline or failed." },
+		{ "circd_device_up", METRICS_GAUGE, L("device"),
+		  "1 when the device's health is ok, 0 otherwise." },
 		{ "circd_device_health", METRICS_GAUGE, L("device", "state"),
 		  "1 for the device's current health state, 0 for the others." },
 		{ "circd_journal_commits_total", METRICS_COUNTER, NULL,

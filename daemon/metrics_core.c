@@ -146,8 +146,11 @@ static void gather_devices(struct core *core, struct metrics *m)
 						    CIRCD_HEALTH_DEGRADED, CIRCD_HEALTH_OFFLINE,
 						    CIRCD_HEALTH_FAILED };
 	metrics_reset(m, "circd_device_health");
+	metrics_reset(m, "circd_device_up");
 	for (size_t i = 0; i < core->n_devices; i++) {
 		struct instance *d = core->devices[i];
+		metrics_set(m, "circd_device_up", d->health == CIRCD_HEALTH_OK ? 1.0 : 0.0, d->name,
+			    NULL);
 		for (size_t k = 0; k < ARRAY_SIZE(states); k++)
 			metrics_set(m, "circd_device_health", d->health == states[k] ? 1.0 : 0.0,
 				    d->name, health_to_string(states[k]), NULL);

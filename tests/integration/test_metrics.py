@@ -232,6 +232,7 @@ def story(h):
                if dict(k)["device"] == "drop1"}
     check(health1 == {"starting": 0, "ok": 1, "degraded": 0, "offline": 0, "failed": 0},
           "drop1's health is ok (one 1 among the five states)")
+    check(get(s, "circd_device_up", device="drop1") == 1, "circd_device_up{drop1} is 1")
     wait_for(lambda: get(scraped()[0], "circd_device_health", device="drop2", state="offline") == 1,
              5, "drop2 shown offline")
     check(True, "drop2's health is offline")
