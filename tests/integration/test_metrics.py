@@ -19,7 +19,7 @@ Wrong requests get 404 / 405 / 400 / 431 and the connection closes.  Ten
 clients that connect and send half a request and never finish, and one that
 asks and never reads, do not hold up returns or other scrapes; the idle ones
 are closed after the idle timeout (10 s).  A reload moves the listener to
-another port."""
+another port; with the port taken circd runs without the listener."""
 import math
 import os
 import re
@@ -371,6 +371,22 @@ def story(h):
         check(True, "and no longer on the old one")
     rc = h.stop()
     check(rc == 0, "circd exits 0 (%d)" % rc)
+
+    # The port is taken: circd says so and runs without the listener.
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port3 = taken.getsockname()[1]
+    h.write(h.config_path, re.sub(r'listen = "[^"]*"', 'listen = "127.0.0.1:%d"' % port3,
+                                  open(h.config_path).read()))
+    h.start()
+    check("metrics: cannot listen on 127.0.0.1:%d" % port3 in h.last_log(),
+          "with the port taken circd logs that it cannot listen")
+    r = h.ctl_ok("metrics")
+    check("circd_transactions_total" in r["text"] or "circd_backlog" in r["text"],
+          "and still runs, metrics through circctl")
+    taken.close()
+    check(h.stop() == 0, "circd exits 0")
 
 
 if __name__ == "__main__":
