@@ -816,6 +816,7 @@ out:
 		mailbox_destroy(&core->inbox);
 	sd_event_unref(core->event);
 	journal_close(core->journal);
+	json_object_put(core->lookup_outcomes);
 	free(core->status_text);
 	metrics_free(core->metrics);
 	config_free(core->cfg);

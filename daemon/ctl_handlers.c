@@ -478,6 +478,9 @@ static int ctl_item(void *userdata, json_object *req, json_object **reply, char 
 	*reply = json_object_new_object();
 	json_object *row = items_get(core->journal, item);
 	json_object_object_add(*reply, "item", row ? row : NULL);
+	json_object *last = items_last_lookup(core, item);
+	if (last)
+		json_object_object_add(*reply, "last_lookup", json_object_get(last));
 	if (want_refresh) {
 		int r = core_item_lookup(core, item, req_string(req, "upstream"));
 		json_object_object_add(*reply, "refresh", json_object_new_string(
