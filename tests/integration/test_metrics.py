@@ -205,6 +205,9 @@ def story(h):
 
     wait_for(lambda: get(scraped()[0], "circd_deliveries_done_total", upstream="out") == N, 10,
              "%d deliveries done in the metrics" % N)
+    # The last tags leave the field (tag-gone) a dwell after their return.
+    wait_for(lambda: get(scraped()[0], "circd_events_total", device="drop1", type="tag-gone") == N,
+             10, "%d tag-gone events in the metrics" % N)
     status, ctype, text = scrape()
     check(status == 200, "GET /metrics answers 200")
     check(ctype == "text/plain; version=0.0.4; charset=utf-8", "as text format 0.0.4 (%s)" % ctype)
