@@ -97,16 +97,7 @@ static bool req_int(json_object *req, const char *key, int64_t *out)
 	return false;
 }
 
-static int fail(char **error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return r;
-}
+#define fail error_set
 
 static void add_time(json_object *o, const char *key, uint64_t usec)
 {

@@ -103,6 +103,21 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? oom() : s;
 }
 
+int error_set(char **error, int r, const char *fmt, ...)
+{
+	if (!error)
+		return r;
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	free(*error);
+	*error = s;
+	return r;
+}
+
 bool streq_ptr(const char *a, const char *b)
 {
 	if (!a || !b)

@@ -51,6 +51,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 bool streq_ptr(const char *a, const char *b);
 
+/* Replace *error (when error is non-NULL) with a formatted message and
+ * return r: `return error_set(error, -EINVAL, "bad %s", x);`. */
+int error_set(char **error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Full-jitter exponential backoff (as fluent-bit's scheduler):
  * a random delay in [0, min(cap, base * 2^attempt)].  rng_state is the
  * caller's, so tests are repeatable. */

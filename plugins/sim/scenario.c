@@ -21,24 +21,8 @@
 #include "scenario.h"
 #include "util/util.h"
 
-static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (error) {
-		free(*error);
-		*error = s;
-	} else {
-		free(s);
-	}
-	return -EINVAL;
-}
+/* Every scenario error is -EINVAL with a message. */
+#define fail(error, ...) error_set(error, -EINVAL, __VA_ARGS__)
 
 int scn_step_action(const struct scn_step *step, uint64_t index, struct scn_action *out,
 		    char **error)

@@ -20,24 +20,8 @@
 #define SCN_MEM_MAX 8192  /* ISO 15693: 256 blocks x 32 bytes */
 #define SCN_TEXT_MAX 1024
 
-static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (error) {
-		free(*error);
-		*error = s;
-	} else {
-		free(s);
-	}
-	return -EINVAL;
-}
+/* Every scenario error is -EINVAL with a message. */
+#define fail(error, ...) error_set(error, -EINVAL, __VA_ARGS__)
 
 /* ---- Keys ---- */
 
