@@ -74,10 +74,35 @@ if [ "${1:-}" = "--inner" ]; then
 	inner_fail() { echo "INNER: $*" >&2; exit 70; }
 	inner_skip() { echo "$*" > "$work/inner-skip"; exit 77; }
 	mount --make-rprivate / || inner_fail "make-rprivate"
+	# The build tree may itself live under a directory about to be covered
+	# (CI clones into /tmp): stash it on a private tmpfs over /media (in
+	# this namespace only, nothing is written to the host) and bind it back
+	# into the new tmpfs afterwards.
+	keep=""
+	for d in "$top_builddir" "${top_srcdir:-$top_builddir}"; do
+		d=$(cd "$d" && pwd -P) || continue
+		for s in $NS_DIRS_TMPFS; do
+			case "$d/" in "$s"/*) keep="$keep $d" ;; esac
+		done
+	done
+	if [ -n "$keep" ]; then
+		[ -d /media ] || inner_skip "the build tree is under a shielded directory and /media is missing"
+		mount -t tmpfs -o mode=0700 tmpfs /media || inner_fail "tmpfs /media (stash)"
+		i=0
+		for d in $keep; do
+			i=$((i + 1))
+			mkdir -p /media/stash$i && mount --bind "$d" /media/stash$i || inner_fail "stash $d"
+		done
+	fi
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || inner_fail "tmpfs /tmp"
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp || inner_fail "tmpfs /var/tmp"
 	for d in /var/log /var/lib /var/cache /run; do
 		mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$d" || inner_fail "tmpfs $d"
+	done
+	i=0
+	for d in $keep; do
+		i=$((i + 1))
+		mkdir -p "$d" && mount --bind /media/stash$i "$d" || inner_fail "restore $d"
 	done
 	mkdir -p /run/systest/etc.upper /run/systest/etc.work /run/systest/dev
 	mount -t overlay overlay \
