@@ -65,6 +65,18 @@ top_builddir=$(cd "$top_builddir" && pwd)
 
 NS_DIRS_TMPFS="/tmp /var/tmp /var/log /var/lib /var/cache /run"
 
+# The unit has PrivateTmp=yes: a build tree under /tmp or /var/tmp (CI
+# clones into /tmp) is invisible to the service, so the namespace side
+# copies circd and the plugins to $SVC_DIR (its /run tmpfs) and the unit
+# runs them from there.
+SVC_BIN="$CIRCD_BIN" SVC_PLUGINS="$CIRCD_PLUGIN_DIR" SVC_DIR=""
+case "$(cd "$(dirname "$CIRCD_BIN")" && pwd -P)/" in
+/tmp/* | /var/tmp/*)
+	SVC_DIR=/run/circd-systest-bin
+	SVC_BIN=$SVC_DIR/circd SVC_PLUGINS=$SVC_DIR/plugins ;;
+esac
+export SVC_DIR
+
 # ======================================================================
 # Inside the namespace, as PID 1, before systemd.  $1 = work dir (host
 # path), $2 = "boot" or "dry".
@@ -104,6 +116,10 @@ if [ "${1:-}" = "--inner" ]; then
 		i=$((i + 1))
 		mkdir -p "$d" && mount --bind /media/stash$i "$d" || inner_fail "restore $d"
 	done
+	if [ -n "${SVC_DIR:-}" ]; then
+		mkdir -p "$SVC_DIR/plugins" && cp -p "$CIRCD_BIN" "$SVC_DIR/circd" &&
+			cp -p "$CIRCD_PLUGIN_DIR"/*.so "$SVC_DIR/plugins/" || inner_fail "copy circd to $SVC_DIR"
+	fi
 	mkdir -p /run/systest/etc.upper /run/systest/etc.work /run/systest/dev
 	mount -t overlay overlay \
 		-o lowerdir=/etc,upperdir=/run/systest/etc.upper,workdir=/run/systest/etc.work /etc ||
@@ -324,7 +340,7 @@ esac
 # Same command line, the built binary and the config in /etc/circd (overlay).
 set -- $execstart
 shift
-new_exec="$CIRCD_BIN"
+new_exec="$SVC_BIN"
 while [ $# -gt 0 ]; do
 	if [ "$1" = -c ]; then new_exec="$new_exec -c /etc/circd/circd.conf"; shift 2; continue; fi
 	new_exec="$new_exec $1"; shift
@@ -361,7 +377,7 @@ site = "systest";
 log_level = "info";
 state_directory = "/var/lib/circd";
 runtime_directory = "/run/circd";
-plugin_directory = "$CIRCD_PLUGIN_DIR";
+plugin_directory = "$SVC_PLUGINS";
 devices = ( $1 );
 stations = ( { name = "returns"; role = "bookdrop"; devices = [ $2 ]; debounce_ms = 0; } );
 upstreams = ( { name = "out"; plugin = "jsonl"; path = "/var/lib/circd-sink/sink.fifo"; } );
@@ -370,8 +386,9 @@ EOF
 conf '{ name = "drop1"; plugin = "sim"; }' '"drop1"' > "$work/circd.conf.1"
 conf '{ name = "drop1"; plugin = "sim"; }, { name = "drop2"; plugin = "sim"; }' '"drop1", "drop2"' \
 	> "$work/circd.conf.2"
-"$CIRCD_BIN" -t -c "$work/circd.conf.2" >/dev/null 2>&1 ||
-	{ "$CIRCD_BIN" -t -c "$work/circd.conf.2"; fail "the test config is refused by circd -t"; }
+"$CIRCD_BIN" -t -c "$work/circd.conf.2" --plugin-dir "$CIRCD_PLUGIN_DIR" >/dev/null 2>&1 ||
+	{ "$CIRCD_BIN" -t -c "$work/circd.conf.2" --plugin-dir "$CIRCD_PLUGIN_DIR"
+	  fail "the test config is refused by circd -t"; }
 mkfifo "$work/go"
 
 # ---- the namespace ----
