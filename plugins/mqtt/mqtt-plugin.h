@@ -66,6 +66,7 @@ struct mqtt_plugin {
 	bool refused;              /* CONNACK said no: drop the connection */
 	int connack_rc;
 	char last_tls_error[256];  /* the last error libmosquitto logged */
+	bool tls_hostname_failed;  /* ... was its host name check */
 	enum circd_health health;
 	char health_reason[256];
 

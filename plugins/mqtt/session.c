@@ -35,6 +35,8 @@
 #include <string.h>
 
 #include <mosquitto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "mqtt-plugin.h"
 #include "util/util.h"
@@ -145,12 +147,33 @@ static void drop_connection(struct mqtt_plugin *p, const char *why)
 		mosquitto_disconnect(p->mosq); /* on_disconnect sees DOWN: nothing more */
 }
 
+/* libmosquitto says what went wrong only in its log ("OpenSSL Error[0]:
+ * error:0A000086:SSL routines::certificate verify failed"): keep the last
+ * error for the health reason, with the verification's own words while the
+ * TLS session still exists. */
 static void on_log(struct mosquitto *m, void *obj, int level, const char *str)
 {
 	struct mqtt_plugin *p = obj;
 	if (level & MOSQ_LOG_ERR) {
-		snprintf(p->last_tls_error, sizeof(p->last_tls_error), "%s", str);
 		p->host->log(p->inst, CIRCD_LOG_DEBUG, "libmosquitto: %s", str);
+		const char *what = strstr(str, "::");
+		what = what ? what + 2 : str;
+		SSL *ssl = mosquitto_ssl_get(m);
+		long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+		if (strstr(str, "host name verification failed")) {
+			/* its own check (tls_verify_hostname), before OpenSSL's error */
+			snprintf(p->last_tls_error, sizeof(p->last_tls_error),
+				 "tls-verify: the broker's certificate does not name %s", p->broker_host);
+			p->tls_hostname_failed = true;
+		} else if (p->tls_hostname_failed) {
+			/* keep the clearer reason */
+		} else if (strstr(str, "certificate verify failed") && v != X509_V_OK)
+			snprintf(p->last_tls_error, sizeof(p->last_tls_error), "tls-verify: %s: %s", what,
+				 X509_verify_cert_error_string(v));
+		else if (strstr(str, "OpenSSL"))
+			snprintf(p->last_tls_error, sizeof(p->last_tls_error), "tls: %s", what);
+		else
+			snprintf(p->last_tls_error, sizeof(p->last_tls_error), "%s", str);
 	} else if (level & MOSQ_LOG_WARNING) {
 		p->host->log(p->inst, CIRCD_LOG_DEBUG, "libmosquitto: %s", str);
 	}
@@ -266,6 +289,7 @@ static void connect_now(struct mqtt_plugin *p)
 {
 	const char *why = NULL;
 	p->last_tls_error[0] = 0;
+	p->tls_hostname_failed = false;
 	p->refused = false;
 	if (!p->mosq && client_new(p, &why) < 0) {
 		link_down(p, why);
