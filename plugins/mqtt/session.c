@@ -31,10 +31,12 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <mosquitto.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -295,9 +297,17 @@ static void connect_now(struct mqtt_plugin *p)
 		link_down(p, why);
 		return;
 	}
+	/* libmosquitto 2.0 initialises its TLS globals (net__init_tls: a UI
+	 * method, an ex_data index) lazily in the first TLS connect, unlocked:
+	 * two TLS upstreams connecting at once would race (and leak). */
+	static pthread_mutex_t tls_connect_lock = PTHREAD_MUTEX_INITIALIZER;
+	if (p->tls)
+		pthread_mutex_lock(&tls_connect_lock);
 	errno = 0;
 	int rc = mosquitto_connect_async(p->mosq, p->broker_host, p->port, p->keepalive_s);
 	int e = errno;
+	if (p->tls)
+		pthread_mutex_unlock(&tls_connect_lock);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		link_down(p, rc == MOSQ_ERR_EAI ? "cannot resolve the broker's name" : rc_reason(p, rc, e));
 		return;
@@ -449,6 +459,9 @@ static void drive(struct mqtt_plugin *p, bool fd_ready)
 		drop_connection(p, why);
 	} else if (p->link != MQTT_DOWN && rc != MOSQ_ERR_SUCCESS) {
 		link_down(p, rc_reason(p, rc, e));
+		/* libmosquitto leaves OpenSSL's error queue of this thread filled
+		 * (a failed handshake): it would leak at the thread's end */
+		ERR_clear_error();
 	} else if (p->link != MQTT_DOWN && mosquitto_socket(p->mosq) < 0) {
 		link_down(p, "connection closed");
 	}
