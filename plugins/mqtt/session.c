@@ -332,23 +332,28 @@ static void publish_one(struct mqtt_plugin *p, struct mqtt_entry *e)
 	int rc = mosquitto_publish(p->mosq, &e->mid, topic, (int)strlen(payload), payload, p->qos,
 				   false);
 	switch (rc) {
-	case MOSQ_ERR_SUCCESS:
-		e->state = MQTT_ENTRY_PUBLISHED;
-		e->deadline = p->host->now_monotonic_usec() + p->publish_timeout_usec;
-		p->n_published++;
-		break;
 	case MOSQ_ERR_PAYLOAD_SIZE:
 	case MOSQ_ERR_OVERSIZE_PACKET:
 	case MOSQ_ERR_MALFORMED_UTF8:
 	case MOSQ_ERR_INVAL:
+		/* refused before it was queued, and always will be */
 		e->state = MQTT_ENTRY_REJECTED;
 		e->message = mosquitto_strerror(rc);
 		break;
-	default:
-		/* not queued: it never left us */
+	case MOSQ_ERR_NOMEM:
+	case MOSQ_ERR_QOS_NOT_SUPPORTED:
+		/* refused before it was queued: it never left us */
 		e->state = MQTT_ENTRY_NOT_SENT;
 		e->message = mosquitto_strerror(rc);
 		p->poisoned = true;
+		break;
+	default:
+		/* Queued (QoS > 0 messages are queued before the first write; a
+		 * failed write only means the connection is going, and drive()
+		 * will see that): libmosquitto has it now. */
+		e->state = MQTT_ENTRY_PUBLISHED;
+		e->deadline = p->host->now_monotonic_usec() + p->publish_timeout_usec;
+		p->n_published++;
 		break;
 	}
 }
@@ -378,7 +383,15 @@ static void take_round(struct mqtt_plugin *p)
 }
 
 /* A publish the broker has not acknowledged in time: everything still in
- * flight is answered RETRY and the client (with its copies) thrown away. */
+ * flight is answered RETRY and the connection dropped.
+ *
+ * With QoS 1 the client is thrown away with the copies it still holds, so
+ * the forwarder's retry is the only one that goes out again (the broker
+ * keeps no state for QoS 1 it received).  With QoS 2 it is kept: the
+ * broker's session remembers the packet ids of QoS 2 messages it has not
+ * seen PUBREL for, and a fresh client would start its ids at 1 again, so a
+ * new message could be taken for an old one and dropped.  The old copies
+ * then go out again too (duplicates, never losses). */
 static void check_publish_timeouts(struct mqtt_plugin *p, uint64_t now)
 {
 	bool expired = false;
@@ -403,10 +416,11 @@ static void check_publish_timeouts(struct mqtt_plugin *p, uint64_t now)
 	snprintf(why, sizeof(why), "%zu publishes not acknowledged within %llu ms", n,
 		 (unsigned long long)(p->publish_timeout_usec / USEC_PER_MSEC));
 	if (p->link != MQTT_DOWN)
-		link_down(p, why);
+		link_down(p, why); /* the next connect closes the socket */
 	else
 		p->host->log(p->inst, CIRCD_LOG_WARNING, "%s: answering RETRY", why);
-	client_reset(p);
+	if (p->qos == 1)
+		client_reset(p);
 }
 
 /* ---- the loop ---- */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Story: the fleet broker hangs (SIGSTOP: connections stay open, nothing is
+"""Story (QoS 2): the fleet broker hangs (SIGSTOP: connections stay open, nothing is
 acknowledged) during 300 returns, and comes back 2 s later (SIGCONT).
 
 circd answers the unacknowledged publishes RETRY after publish_timeout_ms
@@ -10,7 +10,8 @@ answer the CONNECT: connect_timeout_ms).  When the broker is back every
 return reaches the consumer at least once (duplicates counted: the hung
 broker still had the first copies in its socket buffers), and every
 delivery in the journal is done, the retried ones with more than one
-attempt."""
+attempt.  QoS 2 here (the fleet story is QoS 1): the acknowledgement that
+counts is PUBCOMP, and the client keeps its packet ids across the retry."""
 import collections
 import json
 import os
@@ -35,7 +36,7 @@ def story(h):
     h.config([{"name": "drop1", "plugin": "sim", "scenario": h.path("drop1.scn")}],
              [{"name": "returns", "role": "bookdrop", "devices": ["drop1"]}],
              [{"name": "fleet", "plugin": "mqtt", "host": "127.0.0.1", "port": broker.port,
-               "site": "branch3", "publish_timeout_ms": 500, "connect_timeout_ms": 1000,
+               "site": "branch3", "qos": 2, "publish_timeout_ms": 500, "connect_timeout_ms": 1000,
                "reconnect_min_ms": 200, "reconnect_max_ms": 500}])
     h.start()
     sub.wait(lambda ms: len(ms) >= 100, 10, "100 returns at the consumer")
