@@ -2,9 +2,11 @@
 # 127.0.0.1 (python3; skipped, exit 77, when mosquitto is not installed).
 EXTRA_DIST += tests/mqtt/mqtt_lib.py
 if ENABLE_MQTT
-TESTS += tests/mqtt/test_mqtt_fleet.py tests/mqtt/test_mqtt_tls.py tests/mqtt/test_mqtt_hang.py
+TESTS += tests/mqtt/test_mqtt_fleet.py tests/mqtt/test_mqtt_tls.py tests/mqtt/test_mqtt_hang.py \
+	tests/mqtt/test_mqtt_sigkill.py
 endif
-EXTRA_DIST += tests/mqtt/test_mqtt_fleet.py tests/mqtt/test_mqtt_tls.py tests/mqtt/test_mqtt_hang.py
+EXTRA_DIST += tests/mqtt/test_mqtt_fleet.py tests/mqtt/test_mqtt_tls.py tests/mqtt/test_mqtt_hang.py \
+	tests/mqtt/test_mqtt_sigkill.py
 
 # The plugin through the fake host, without a broker: options, password
 # files, answers while the broker is unreachable.
