@@ -46,7 +46,8 @@
 /* QoS 1/2 messages libmosquitto keeps on the wire at once; more wait in
  * its queue (MQTT 3.1.1 has no receive maximum to negotiate this). */
 #define MQTT_MAX_INFLIGHT 100
-/* How long a clean stop waits for the retained "offline" to be taken. */
+/* How long a clean stop waits for acknowledgements in flight and for the
+ * retained "offline" to be taken. */
 #define MQTT_STOP_LINGER_USEC (1000 * USEC_PER_MSEC)
 /* loop_misc (keepalive) runs at least this often while a socket is open. */
 #define MQTT_MISC_INTERVAL_MS 1000
@@ -481,9 +482,19 @@ static void drive(struct mqtt_plugin *p, bool fd_ready)
 	}
 }
 
-/* A clean stop: say "offline" (retained) ourselves and DISCONNECT, so the
- * broker drops the will.  What is still unacknowledged stays inflight in
- * the journal and goes out again after the restart. */
+static bool any_published(struct mqtt_plugin *p)
+{
+	for (size_t i = 0; i < p->q_len; i++)
+		if (entry_at(p, i)->state == MQTT_ENTRY_PUBLISHED)
+			return true;
+	return false;
+}
+
+/* A clean stop: let the acknowledgements in flight arrive (briefly), say
+ * "offline" (retained) ourselves and DISCONNECT, so the broker drops the
+ * will.  The answers are reported before run() returns: the core still
+ * commits what a stopping upstream posted.  What is still unacknowledged
+ * stays inflight in the journal and goes out again after the restart. */
 static void stop_cleanly(struct mqtt_plugin *p)
 {
 	if (!p->mosq)
@@ -493,7 +504,7 @@ static void stop_cleanly(struct mqtt_plugin *p)
 		    MOSQ_ERR_SUCCESS) {
 		p->status_acked = false;
 		uint64_t until = p->host->now_monotonic_usec() + MQTT_STOP_LINGER_USEC;
-		while (!p->status_acked && p->link == MQTT_UP &&
+		while ((!p->status_acked || any_published(p)) && p->link == MQTT_UP &&
 		       p->host->now_monotonic_usec() < until) {
 			struct pollfd pfd = { .fd = mosquitto_socket(p->mosq), .events = POLLIN };
 			if (mosquitto_want_write(p->mosq))
@@ -505,6 +516,7 @@ static void stop_cleanly(struct mqtt_plugin *p)
 			drive(p, n > 0);
 		}
 	}
+	report_ready(p);
 	if (p->link != MQTT_DOWN && mosquitto_socket(p->mosq) >= 0) {
 		p->link = MQTT_DOWN;
 		mosquitto_disconnect(p->mosq);

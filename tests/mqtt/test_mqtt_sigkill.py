@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Story: the branch's circd is killed with SIGKILL twice while it publishes
-600 returns to the fleet broker, and restarted each time on the same state
-directory (the sim replays its scenario; the core drops what it already
-journaled).
+600 returns to the fleet broker, then stopped cleanly (SIGTERM) once, and
+restarted each time on the same state directory (the sim replays its
+scenario; the core drops what it already journaled).  The clean stop leaves
+nothing inflight: what was in flight was acknowledged and answered.
 
 Each kill leaves the broker's last will 'offline' on the status topic; each
 restart resumes the MQTT session and says 'online' again.  In the end every
@@ -23,7 +24,8 @@ from mqtt_lib import Broker, Subscriber  # noqa: E402
 from circdtest import check, log, main, wait_for  # noqa: E402
 
 N = 600
-KILL_AT = (150, 400)
+KILL_AT = (150, 350)
+STOP_AT = 450
 SITE = "branch9"
 
 
@@ -64,6 +66,17 @@ def story(h):
     h.start()
     wait_for(lambda: statuses()[n_status:] == ["online"], 5, "'online' after the restart")
     check("resumed session" in h.last_log(), "the restart resumed the MQTT session")
+
+    # A clean stop in the middle: what was in flight is acknowledged and
+    # answered before circd exits, so nothing is left inflight to be sent twice.
+    sub.wait(lambda ms: len(checkin_ids(ms)) >= STOP_AT, 15, "%d returns at the consumer" % STOP_AT)
+    n_status = len(statuses())
+    check(h.stop() == 0, "SIGTERM mid-burst: exit 0")
+    left = h.query("SELECT count(*) FROM deliveries WHERE state = 'inflight'")[0][0]
+    check(left == 0, "a clean stop leaves nothing inflight (%d)" % left)
+    wait_for(lambda: statuses()[n_status:] == ["offline"], 5, "'offline' after the clean stop")
+    check(True, "a clean stop says 'offline' itself")
+    h.start()
     wait_for(lambda: h.query("SELECT count(*) FROM transactions")[0][0] >= N, 15,
              "all %d journaled" % N)
     ids = {r[0] for r in h.query("SELECT id FROM transactions")}
