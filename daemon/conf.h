@@ -20,6 +20,7 @@
  *   security = { afi_in_stock = 0x07; afi_on_loan = 0xC2; eas = true; };
  *   journal = { retention = "30d"; backlog_soft_limit = 5000; };
  *   control = { group = "circd"; };
+ *   metrics = { listen = "127.0.0.1:9465"; };  # optional HTTP /metrics
  *   devices = ( { name = "drop1"; plugin = "sim"; <plugin options> }, ... );
  *   stations = ( { name = "returns"; role = "bookdrop"; devices = [ "drop1" ];
  *                  upstreams = [ "ils" ]; <role options> }, ... );
@@ -31,6 +32,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sys/socket.h>
 
 #include <circd/plugin.h>
 
@@ -99,6 +102,7 @@ struct circd_config {
 	uint64_t retention_usec;     /* journal.retention, default 30 days; 0 = keep forever */
 	int64_t backlog_soft_limit;  /* journal.backlog_soft_limit, default 5000 */
 	char *control_group;         /* control.group, NULL = don't chown */
+	char *metrics_listen;        /* metrics.listen, NULL = no HTTP listener */
 
 	struct config_device *devices;
 	size_t n_devices;
@@ -160,6 +164,12 @@ void options_free(struct resolved_options *opts);
  * and upstreams for stations) means "leave it running". */
 bool config_device_equal(const struct config_device *a, const struct config_device *b);
 bool config_station_equal(const struct config_station *a, const struct config_station *b);
+
+/* metrics.listen: "127.0.0.1:9465" or "[::1]:9465" (numeric addresses
+ * only, port 1-65535).  Returns 0 with the socket address and whether it
+ * is a loopback one, or -EINVAL. */
+int listen_address_parse(const char *text, struct sockaddr_storage *addr, socklen_t *addr_len,
+			 bool *loopback);
 
 /* "info" -> CIRCD_LOG_INFO; -EINVAL when unknown. */
 int log_level_from_string(const char *s);

@@ -18,6 +18,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "daemon/conf.h"
@@ -150,6 +152,7 @@ void config_free(struct circd_config *cfg)
 	free(cfg->runtime_directory);
 	free(cfg->plugin_directory);
 	free(cfg->control_group);
+	free(cfg->metrics_listen);
 	for (size_t i = 0; i < cfg->n_devices; i++)
 		config_device_free(&cfg->devices[i]);
 	free(cfg->devices);
@@ -513,6 +516,83 @@ static void parse_control(struct loader *l, const config_setting_t *g, struct ci
 		(void)get_string(l, s, "control.group", false, &cfg->control_group);
 }
 
+int listen_address_parse(const char *text, struct sockaddr_storage *addr, socklen_t *addr_len,
+			 bool *loopback)
+{
+	char host[64];
+	const char *colon;
+	if (!text)
+		return -EINVAL;
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, (size_t)(close - text - 1));
+		host[close - text - 1] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || (size_t)(colon - text) >= sizeof(host) || memchr(text, ':', (size_t)(colon - text)))
+			return -EINVAL;
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = '\0';
+	}
+	const char *p = colon + 1;
+	unsigned long port = 0;
+	if (!*p || strlen(p) > 5)
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	if (text[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*addr_len = sizeof(*a6);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr) ||
+			    (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr) && a6->sin6_addr.s6_addr[12] == 127);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*addr_len = sizeof(*a4);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	}
+	return 0;
+}
+
+static void parse_metrics(struct loader *l, const config_setting_t *g, struct circd_config *cfg)
+{
+	static const char *const known[] = { "listen", NULL };
+	if (!expect_group(l, g, "metrics"))
+		return;
+	check_keys(l, g, "metrics", known);
+	const config_setting_t *s;
+	_cleanup_free_ char *listen = NULL;
+	if ((s = config_setting_get_member(g, "listen")) &&
+	    get_string(l, s, "metrics.listen", false, &listen) == 0) {
+		struct sockaddr_storage addr;
+		socklen_t len;
+		bool loopback;
+		if (listen_address_parse(listen, &addr, &len, &loopback) < 0)
+			error_at(l, s,
+				 "metrics.listen: '%s' is not a numeric address and port "
+				 "(e.g. \"127.0.0.1:9465\" or \"[::1]:9465\")",
+				 listen);
+		else
+			cfg->metrics_listen = TAKE_PTR(listen);
+	}
+}
+
 static void parse_root(struct loader *l, const config_setting_t *root, struct circd_config *cfg)
 {
 	static const char *const known[] = {
@@ -525,6 +605,7 @@ static void parse_root(struct loader *l, const config_setting_t *root, struct ci
 		"security",
 		"journal",
 		"control",
+		"metrics",
 		"devices",
 		"stations",
 		"upstreams",
@@ -566,6 +647,8 @@ static void parse_root(struct loader *l, const config_setting_t *root, struct ci
 		parse_journal(l, s, cfg);
 	if ((s = config_setting_get_member(root, "control")))
 		parse_control(l, s, cfg);
+	if ((s = config_setting_get_member(root, "metrics")))
+		parse_metrics(l, s, cfg);
 	if ((s = config_setting_get_member(root, "devices")))
 		parse_devices(l, s, cfg);
 	if ((s = config_setting_get_member(root, "upstreams")))

@@ -25,6 +25,7 @@
 #include "instance.h"
 #include "items.h"
 #include "log.h"
+#include "metrics.h"
 #include "station.h"
 #include "util/util.h"
 
@@ -77,7 +78,10 @@ void core_flush(struct core *core)
 	for (size_t i = 0; i < core->n_upstreams; i++)
 		if (core->upstreams[i]->fw)
 			forwarder_feed_if_woken(core->upstreams[i]->fw);
+	bool wrote = journal_dirty(core->journal);
+	uint64_t commit_start_usec = now_monotonic_usec();
 	int r = journal_commit(core->journal);
+	metrics_on_commit(core, commit_start_usec, wrote, r);
 	if (r < 0) {
 		/* The journal could not make the batch durable (disk full, I/O
 		 * error).  Nothing of it was acknowledged.  Stopping is the only
@@ -154,6 +158,7 @@ static void handle_health(struct core *core, struct instance *inst, enum circd_h
 	}
 	log_fields(level, fields, "%s: %s%s%s", inst->name, health_to_string(h),
 		   reason && reason[0] ? ": " : "", reason ? reason : "");
+	metrics_on_health(core, inst, h);
 	inst->health = h;
 	free(inst->health_reason);
 	inst->health_reason = reason && reason[0] ? xstrdup(reason) : NULL;
@@ -224,6 +229,8 @@ static void process_inbox(struct core *core, size_t max)
 		handled++;
 		switch (m->type) {
 		case INBOX_EVENT:
+			metrics_on_event(core, m->inst, ((struct event_msg *)m)->ev.type,
+					 ((struct event_msg *)m)->arrival_usec);
 			handle_event(core, m->inst, &((struct event_msg *)m)->ev);
 			free(m);
 			break;
@@ -237,6 +244,8 @@ static void process_inbox(struct core *core, size_t max)
 			handle_command_done(core, (struct command_msg *)m);
 			break;
 		case INBOX_TXN_REPORT:
+			if (((struct txn_msg *)m)->txn.id > 0 && m->inst->fw)
+				metrics_on_answer(core, m->inst, ((struct txn_msg *)m)->status);
 			if (((struct txn_msg *)m)->txn.id <= 0)
 				core_item_lookup_done(core, (struct txn_msg *)m);
 			else if (m->inst->fw)
@@ -632,6 +641,7 @@ int core_reload(struct core *core)
 	core->retired = xrealloc(core->retired, (core->n_retired + 1) * sizeof(*core->retired));
 	core->retired[core->n_retired++] = old_reg;
 	config_free(old_cfg);
+	metrics_apply_config(core);
 	core_flush(core);
 	core->state = "running";
 	core_update_status(core);
@@ -680,6 +690,7 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 	core->start_realtime_usec = now_realtime_usec();
 	core->rng = now_monotonic_usec() ^ (uint64_t)getpid();
 	tag_set_tracker_init(&core->sets, CORE_SET_WINDOW_USEC);
+	core->metrics = metrics_new();
 
 	r = journal_open(cfg->state_directory, &core->journal, &error);
 	if (r < 0) {
@@ -722,6 +733,7 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 		goto out;
 	}
 	ctl_handlers_register(core);
+	metrics_apply_config(core);
 
 	r = apply_config_initial(core);
 	if (r < 0) {
@@ -794,6 +806,7 @@ out:
 		}
 	}
 	control_free(core->control);
+	metrics_stop(core);
 	free(core->socket_path);
 	sd_event_source_disable_unref(core->inbox_source);
 	sd_event_source_disable_unref(core->status_timer);
@@ -803,7 +816,9 @@ out:
 		mailbox_destroy(&core->inbox);
 	sd_event_unref(core->event);
 	journal_close(core->journal);
+	json_object_put(core->lookup_outcomes);
 	free(core->status_text);
+	metrics_free(core->metrics);
 	config_free(core->cfg);
 	plugin_registry_free(&core->plugins);
 	for (size_t i = 0; i < core->n_retired; i++)

@@ -70,6 +70,10 @@ struct core {
 	/* Multi-part items seen by any station: a station asks whether all
 	 * parts of a set arrived within CORE_SET_WINDOW_USEC. */
 	struct tag_set_tracker sets;
+	struct json_object *lookup_outcomes; /* item_id -> its latest lookup's outcome (items.c) */
+	/* Metrics (metrics.h): the registry and the optional HTTP listener. */
+	struct metrics *metrics;
+	struct metrics_http *metrics_http;
 };
 
 /* Run the daemon on a validated config until SIGTERM/SIGINT.  Takes

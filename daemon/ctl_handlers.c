@@ -16,6 +16,7 @@
 #include "instance.h"
 #include "items.h"
 #include "log.h"
+#include "metrics.h"
 #include "station.h"
 #include "util/util.h"
 
@@ -477,6 +478,9 @@ static int ctl_item(void *userdata, json_object *req, json_object **reply, char 
 	*reply = json_object_new_object();
 	json_object *row = items_get(core->journal, item);
 	json_object_object_add(*reply, "item", row ? row : NULL);
+	json_object *last = items_last_lookup(core, item);
+	if (last)
+		json_object_object_add(*reply, "last_lookup", json_object_get(last));
 	if (want_refresh) {
 		int r = core_item_lookup(core, item, req_string(req, "upstream"));
 		json_object_object_add(*reply, "refresh", json_object_new_string(
@@ -552,42 +556,14 @@ static int ctl_exceptions_dismiss(void *userdata, json_object *req, json_object 
 
 static int ctl_metrics(void *userdata, json_object *req, json_object **reply, char **error)
 {
-	struct core *core = userdata;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, "# HELP circd_events_total Observations received from devices.\n"
-		   "# TYPE circd_events_total counter\ncircd_events_total %llu\n",
-		(unsigned long long)core->events_total);
-	fprintf(f, "# HELP circd_transactions_total Transactions journaled since start.\n"
-		   "# TYPE circd_transactions_total counter\ncircd_transactions_total %llu\n",
-		(unsigned long long)core->txns_total);
-	fprintf(f, "# HELP circd_duplicates_total Re-delivered events dropped at the door.\n"
-		   "# TYPE circd_duplicates_total counter\ncircd_duplicates_total %llu\n",
-		(unsigned long long)core->duplicates_total);
-	fprintf(f, "# HELP circd_device_up Device health is ok (1) or not (0).\n# TYPE circd_device_up gauge\n");
-	for (size_t i = 0; i < core->n_devices; i++)
-		fprintf(f, "circd_device_up{device=\"%s\"} %d\n", core->devices[i]->name,
-			core->devices[i]->health == CIRCD_HEALTH_OK);
-	fprintf(f, "# HELP circd_backlog Deliveries not yet answered per upstream.\n# TYPE circd_backlog gauge\n");
-	uint64_t now = now_realtime_usec();
-	for (size_t i = 0; i < core->n_upstreams; i++) {
-		struct journal_backlog b;
-		journal_backlog(core->journal, core->upstreams[i]->name, &b);
-		fprintf(f, "circd_backlog{upstream=\"%s\"} %lld\n", core->upstreams[i]->name, (long long)b.pending);
-		fprintf(f, "circd_backlog_oldest_seconds{upstream=\"%s\"} %llu\n", core->upstreams[i]->name,
-			(unsigned long long)(b.oldest_usec ? (now - b.oldest_usec) / USEC_PER_SEC : 0));
-		fprintf(f, "circd_deliveries{upstream=\"%s\",state=\"rejected\"} %lld\n", core->upstreams[i]->name, (long long)b.rejected);
-		struct forwarder_stats fs;
-		forwarder_stats(core->upstreams[i]->fw, &fs);
-		fprintf(f, "circd_upstream_up{upstream=\"%s\"} %d\n", core->upstreams[i]->name, strcmp(fs.state, "up") == 0);
-	}
-	fclose(f);
+	char *text;
+	size_t len;
+	int r = metrics_render(userdata, &text, &len);
+	if (r < 0)
+		return fail(error, r, "cannot render the metrics: %s", strerror(-r));
 	*reply = json_object_new_object();
-	json_object_object_add(*reply, "text", json_object_new_string_len(buf, (int)len));
-	free(buf);
+	json_object_object_add(*reply, "text", json_object_new_string_len(text, (int)len));
+	free(text);
 	return 0;
 }
 

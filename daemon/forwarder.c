@@ -238,7 +238,10 @@ static void pause_upstream(struct forwarder *fw)
 			journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending",
 					     t->txn.attempts, t->txn.maybe_sent, NULL, NULL);
 			fw->window--;
-		} /* else a lookup: dropped, the station asks again when it needs to */
+		} else { /* a lookup: dropped, the station asks again when it needs to */
+			items_note_lookup(core, t->item_id, fw->up->name, "dropped",
+					  "the upstream failed before it was asked");
+		}
 		txn_msg_free(t);
 	}
 	if (!fw->timer)

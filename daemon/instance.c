@@ -118,6 +118,7 @@ static int host_emit(struct circd_instance *ci, const struct circd_event *ev)
 	struct event_msg *m = xcalloc(1, sizeof(*m) + extra);
 	m->m.type = INBOX_EVENT;
 	m->m.inst = inst;
+	m->arrival_usec = now_monotonic_usec();
 	memcpy(&m->ev, ev, sizeof(m->ev));
 	m->ev.struct_size = sizeof(m->ev);
 	if (m->ev.uid_len > CIRCD_UID_MAX)

@@ -52,6 +52,7 @@ struct instance {
 	struct forwarder *fw;
 	unsigned restarts;
 	sd_event_source *restart_timer;
+	bool metrics_was_down; /* offline or failed since the last ok (reconnects) */
 };
 
 /* Messages from workers to the main loop (core->inbox). */
@@ -65,6 +66,7 @@ struct inbox_msg {
 
 struct event_msg {
 	struct inbox_msg m;
+	uint64_t arrival_usec; /* monotonic, when emit() queued it (metrics) */
 	struct circd_event ev; /* pointers point into data[] */
 	char data[];
 };

@@ -141,8 +141,48 @@ int core_item_lookup(struct core *core, const char *item_id, const char *upstrea
 	return 0;
 }
 
+/* Outcomes are kept in memory for a bounded number of items: a client
+ * polls within seconds, so forgetting them all now and then is harmless. */
+#define LOOKUP_OUTCOMES_MAX 1024
+
+void items_note_lookup(struct core *core, const char *item_id, const char *upstream,
+		       const char *status, const char *message)
+{
+	if (!item_id || !item_id[0])
+		return;
+	if (!core->lookup_outcomes ||
+	    json_object_object_length(core->lookup_outcomes) >= LOOKUP_OUTCOMES_MAX) {
+		json_object_put(core->lookup_outcomes);
+		core->lookup_outcomes = json_object_new_object();
+	}
+	char when[40];
+	format_iso8601(now_realtime_usec(), when, sizeof(when));
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (message)
+		json_object_object_add(o, "message", json_object_new_string(message));
+	json_object_object_add(o, "upstream", json_object_new_string(upstream));
+	json_object_object_add(core->lookup_outcomes, item_id, o);
+}
+
+json_object *items_last_lookup(struct core *core, const char *item_id)
+{
+	json_object *o = NULL;
+	if (core->lookup_outcomes)
+		json_object_object_get_ex(core->lookup_outcomes, item_id, &o);
+	return o;
+}
+
 void core_item_lookup_done(struct core *core, struct txn_msg *t)
 {
+	static const char *const status_names[] = {
+		[CIRCD_TXN_OK] = "ok", [CIRCD_TXN_RETRY] = "retry", [CIRCD_TXN_REJECTED] = "rejected",
+		[CIRCD_TXN_NOT_SENT] = "not-sent",
+	};
+	items_note_lookup(core, t->item_id, t->m.inst->name,
+			  t->status < ARRAY_SIZE(status_names) ? status_names[t->status] : "rejected",
+			  t->message);
 	if (t->status == CIRCD_TXN_OK) {
 		items_update_from_fields(core->journal, t->item_id, t->fields_json, NULL, 0);
 		log_debug("item %s refreshed from %s", t->item_id, t->m.inst->name);

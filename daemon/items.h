@@ -31,5 +31,13 @@ json_object *items_get(struct journal *j, const char *item_id);
 int core_item_lookup(struct core *core, const char *item_id, const char *upstream);
 /* An answer to a lookup (txn id <= 0) came back. */
 void core_item_lookup_done(struct core *core, struct txn_msg *t);
+/* Remember how item_id's latest lookup ended ("ok", "retry", "not-sent", "rejected",
+ * "dropped"), for `circctl item --refresh`: a failed lookup changes no row,
+ * so without this the client can only wait for its timeout. */
+void items_note_lookup(struct core *core, const char *item_id, const char *upstream,
+		       const char *status, const char *message);
+/* {"time", "status", "message", "upstream"} of item_id's latest lookup
+ * (borrowed), or NULL when none since start. */
+json_object *items_last_lookup(struct core *core, const char *item_id);
 
 #endif

@@ -10,6 +10,8 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/journal.c daemon/journal.h \
 	daemon/log.c daemon/log.h \
 	daemon/mailbox.c daemon/mailbox.h \
+	daemon/metrics.c daemon/metrics.h daemon/metrics_core.c \
+	daemon/metrics_http.c daemon/metrics_http.h \
 	daemon/plugin_loader.c daemon/plugin_loader.h \
 	daemon/presence.c daemon/presence.h \
 	daemon/station.c daemon/station.h \
@@ -29,6 +31,11 @@ core_test_ldadd = daemon/libcircd-core.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
 TESTS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_metrics_LDADD = $(core_test_ldadd)
 tests_unit_test_journal_SOURCES = tests/unit/test_journal.c
 tests_unit_test_journal_CPPFLAGS = $(core_test_cppflags)
 tests_unit_test_journal_LDADD = $(core_test_ldadd)

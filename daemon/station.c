@@ -8,6 +8,7 @@
 #include "forwarder.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "station.h"
 #include "tags/tag.h"
 #include "util/util.h"
@@ -94,6 +95,7 @@ int station_journal_txn(struct station *st, const struct journal_txn_in *t, int6
 		return r;
 	st->transactions++;
 	core->txns_total++;
+	metrics_count(core->metrics, "circd_transactions_total", st->name, t->kind, NULL);
 	for (size_t i = 0; i < st->n_upstreams; i++)
 		for (size_t k = 0; k < core->n_upstreams; k++)
 			if (strcmp(core->upstreams[k]->name, st->upstreams[i]) == 0 && core->upstreams[k]->fw)

@@ -141,18 +141,20 @@ def known_lists(text):
 # ---- circd.conf(5): the structure ----
 with open(conf, "w") as f:
     f.write('site = "x";\nzz_top = 1;\nsecurity = { zz_security = 1; };\n'
-            'journal = { zz_journal = 1; };\ncontrol = { zz_control = 1; };\n')
+            'journal = { zz_journal = 1; };\ncontrol = { zz_control = 1; };\n'
+            'metrics = { zz_metrics = 1; };\n')
 _, out = run("-t", "-c", conf, "--plugin-dir", plugin_dir)
 lists = known_lists(out)
 sections = {"zz_top": None, "security.zz_security": "security",
-            "journal.zz_journal": "journal", "control.zz_control": "control"}
+            "journal.zz_journal": "journal", "control.zz_control": "control",
+            "metrics.zz_metrics": "metrics"}
 for probe, section in sections.items():
     if probe not in lists:
         problems.append(f"circd -t did not list the keys known for {section or 'the top level'}:"
                         f" {out.strip()[:300]}")
         continue
     for key in lists[probe]:
-        if section is None and key in ("security", "journal", "control"):
+        if section is None and key in ("security", "journal", "control", "metrics"):
             if not re.search(r"^\.SS " + key + r"$", conf5, re.M):
                 problems.append(f"circd.conf(5) has no section for the group '{key}'")
             continue

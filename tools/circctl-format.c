@@ -85,6 +85,22 @@ void table_print(const struct table *t, FILE *out, const char *indent)
 	}
 }
 
+void kv_print(FILE *out, const char *indent, const char *const (*rows)[2], size_t n)
+{
+	size_t width = 0;
+	for (size_t i = 0; i < n; i++)
+		if (display_width(rows[i][0]) > width)
+			width = display_width(rows[i][0]);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = rows[i][1] && *rows[i][1] ? rows[i][1] : "-";
+		fputs(indent, out);
+		print_cell(out, rows[i][0]);
+		fprintf(out, "%*s", (int)(width - display_width(rows[i][0]) + 2), "");
+		print_cell(out, v);
+		fputc('\n', out);
+	}
+}
+
 void table_free(struct table *t)
 {
 	if (!t)

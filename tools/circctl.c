@@ -37,6 +37,11 @@ static const char main_help[] =
 	"  exceptions retry ID         send an exception upstream again\n"
 	"  exceptions dismiss ID --note TEXT\n"
 	"                              close an exception, saying why\n"
+	"  item BARCODE [--refresh]    what is known about an item; --refresh asks\n"
+	"                              the library system again\n"
+	"  upstream test NAME [-c CONFIG]\n"
+	"                              connect to an upstream (SIP2) as circd would,\n"
+	"                              without circd, and show what it says\n"
 	"  sim DEVICE LINE...          feed lines to a simulated device\n"
 	"  reload                      re-read the configuration (as SIGHUP)\n"
 	"  metrics                     Prometheus metrics text\n"
@@ -61,7 +66,9 @@ static const char main_help[] =
 	"`circctl status` instead exits 0 when healthy, 1 when degraded (a device\n"
 	"not ok, an upstream not up, or a reload under way), 2 when down (circd\n"
 	"stopping, a device failed, or no device working), 3 when circd cannot be\n"
-	"reached or cannot report its status.\n";
+	"reached or cannot report its status.  `circctl upstream test` exits 0 when\n"
+	"the ACS is online, 1 when it answers but reports itself offline, 2 when the\n"
+	"test cannot run (usage, config), 3 when the test failed.\n";
 
 struct command {
 	const char *name;
@@ -110,6 +117,42 @@ static const struct command commands[] = {
 	  "Transactions the library system refused or that could not be delivered.\n"
 	  "retry queues one for another attempt; dismiss closes it, with a note for\n"
 	  "the record.\n" },
+	{ "item", cmd_item,
+	  "Usage: circctl item BARCODE [--refresh] [--upstream NAME] [--wait SECONDS] [--json]\n"
+	  "\n"
+	  "Show what circd knows about an item: circulation status, security marker,\n"
+	  "title, call number, home location, due date, where and when it was last\n"
+	  "seen, and when the record was last updated from the library system.\n"
+	  "\n"
+	  "  -r, --refresh         ask the library system (SIP2 item information)\n"
+	  "                        and wait for the answer\n"
+	  "  -u, --upstream NAME   ask this upstream (default: the first configured);\n"
+	  "                        implies --refresh\n"
+	  "  -w, --wait SECONDS    wait at most this long for the answer (default 10;\n"
+	  "                        0: queue the lookup and return); implies --refresh\n"
+	  "  -j, --json            print circd's answer as JSON\n"
+	  "\n"
+	  "Exit status: 0 shown (also when the item is not known here), 1 circd\n"
+	  "answered an error, or --refresh got no answer from the library system in\n"
+	  "time (what is known locally is still shown), 2 usage, 3 circd unreachable.\n" },
+	{ "upstream", cmd_upstream,
+	  "Usage: circctl upstream test NAME [-c CONFIG] [--json]\n"
+	  "\n"
+	  "Test the upstream NAME of circd.conf without circd: connect (TCP or TLS)\n"
+	  "with the same options circd uses, log in (93), ask the ACS's status (99)\n"
+	  "and show what it says: online, institution, library name, supported\n"
+	  "messages, timeout period, retries allowed, offline ok, protocol version and\n"
+	  "round-trip time; or which step failed and why (dns, connect, tls,\n"
+	  "tls-verify, login-refused, timeout, checksum ...).  Only the sip2 plugin is\n"
+	  "known.  The password is read from password_file (so run it as root or as\n"
+	  "circd's user) and never printed.\n"
+	  "\n"
+	  "  -c, --config FILE   circd's configuration (default " SYSCONFDIR "/circd/circd.conf)\n"
+	  "  -j, --json          print the result as JSON\n"
+	  "\n"
+	  "Exit status: 0 online, 1 reachable but the ACS reports itself offline,\n"
+	  "2 the test cannot run (usage, unreadable or invalid config, no such\n"
+	  "upstream, not sip2, unreadable password file), 3 the test failed.\n" },
 	{ "sim", cmd_sim,
 	  "Usage: circctl sim DEVICE LINE...\n"
 	  "\n"

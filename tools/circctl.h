@@ -59,6 +59,10 @@ void csv_write_field(FILE *out, const char *s);
 
 void json_print_pretty(FILE *out, struct json_object *obj);
 
+/* "  label    value" lines, labels padded to one width; an empty or NULL
+ * value prints as "-", control characters as '?'. */
+void kv_print(FILE *out, const char *indent, const char *const (*rows)[2], size_t n);
+
 /* "3d 4h", "2h 05m", "4m 09s", "12s" */
 void format_duration_sec(int64_t sec, char *out, size_t size);
 
@@ -84,6 +88,8 @@ int cmd_sim(struct circctl *ctx, int argc, char **argv);
 int cmd_exceptions(struct circctl *ctx, int argc, char **argv);
 int cmd_reload(struct circctl *ctx, int argc, char **argv);
 int cmd_metrics(struct circctl *ctx, int argc, char **argv);
+int cmd_item(struct circctl *ctx, int argc, char **argv);
+int cmd_upstream(struct circctl *ctx, int argc, char **argv);
 
 /* ---- option parsing shared by the subcommands (circctl.c) ---- */
 

@@ -2,9 +2,12 @@
 bin_PROGRAMS += circctl
 circctl_SOURCES = tools/circctl.c tools/circctl.h tools/circctl-conn.c \
 	tools/circctl-format.c tools/circctl-status.c tools/circctl-journal.c \
-	tools/circctl-commands.c
+	tools/circctl-commands.c tools/circctl-item.c tools/circctl-upstream.c
 circctl_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir) -DHAVE_TAG_CLI
-circctl_LDADD = lib/libcircd-tags.la lib/libcircd-util.la $(JSONC_LIBS)
+# upstream test reads circd.conf (libcircd-config) and probes the ACS
+# with the sip2 plugin's own client and option mapping (libcircd-sip2).
+circctl_LDADD = lib/libcircd-tags.la daemon/libcircd-config.la lib/libcircd-sip2.la \
+	lib/libcircd-util.la $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS)
 
 # Bash completion, installed under the command's name as bash-completion
 # looks it up.
@@ -14,3 +17,11 @@ dist_bashcompletion_DATA = tools/completion/circctl
 # Tests: a fake circd (Python) drives circctl through every command.
 TESTS += tests/unit/test_circctl.py
 EXTRA_DIST += tests/unit/test_circctl.py tools/control-commands.md
+
+# upstream test against the ACS emulator (plain, TLS, failures)
+TESTS += tests/unit/test_circctl_upstream.py
+EXTRA_DIST += tests/unit/test_circctl_upstream.py
+
+# item --refresh end to end: circctl, circd, the sip2 plugin, the emulator
+TESTS += tests/unit/test_circctl_item.py
+EXTRA_DIST += tests/unit/test_circctl_item.py

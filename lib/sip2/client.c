@@ -3,7 +3,9 @@
  * SIP2 client session: sequence numbers, the resend rules, login and
  * status.  SIP2 2.00 "Error detection" and reference sip2.md section 1:
  *  - AY is 0-9, one new number per new message, wrapping;
- *  - a timeout or a 96 from the ACS: send the same message again;
+ *  - a 96 from the ACS, or a timeout of a query: send the same message
+ *    again (a timed-out post -- 09, 11, 29 ... -- fails instead: the ACS
+ *    may only have been slow, and posting twice is what circd must never do);
  *  - an answer with a bad checksum: ask for it again with 97;
  *  - at most "retries allowed" (98) times, then the ACS counts as down;
  *  - a resent answer may carry a new AY: do not require it to match.
@@ -251,6 +253,17 @@ static bool is_answer(const struct sip2_msg *req, const struct sip2_msg *m, cons
 	return true;
 }
 
+/* Messages that change circulation state at the ACS (as opposed to
+ * queries, login and status, which are safe to send twice). */
+static bool posts_state(const char *id)
+{
+	static const char *const posts[] = { "09", "11", "15", "25", "29", "37" };
+	for (size_t i = 0; i < ARRAY_SIZE(posts); i++)
+		if (strcmp(id, posts[i]) == 0)
+			return true;
+	return false;
+}
+
 int sip2_client_request(struct sip2_client *c, const struct sip2_msg *req, struct sip2_msg **resp)
 {
 	if (!sip2_client_connected(c)) {
@@ -286,7 +299,10 @@ int sip2_client_request(struct sip2_client *c, const struct sip2_msg *req, struc
 		size_t again_len = 0;
 		if (r == -ETIMEDOUT) {
 			c->stats.timeouts++;
-			if (resends-- <= 0) {
+			/* SIP2 allows resending on a timeout, but a post the ACS
+			 * was merely slow with would then happen twice: fail it
+			 * instead; the caller checks (17) before posting again. */
+			if (resends-- <= 0 || posts_state(req->id)) {
 				fail(c, SIP2_ERR_TIMEOUT, "no answer to %s within %d ms", req->id,
 				     c->cfg.request_timeout_ms);
 				return r;

@@ -13,7 +13,9 @@ lib_libcircd_sip2_la_SOURCES = \
 	lib/sip2/client.h \
 	lib/sip2/client.c \
 	lib/sip2/transport.h \
-	lib/sip2/transport.c
+	lib/sip2/transport.c \
+	lib/sip2/upstream_options.h \
+	lib/sip2/upstream_options.c
 lib_libcircd_sip2_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 lib_libcircd_sip2_la_LIBADD = $(OPENSSL_LIBS)
 

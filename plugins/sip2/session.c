@@ -36,7 +36,7 @@ static void session_down(struct sip2_plugin *p, const char *why)
 	sip2_client_close(p->client);
 	bool was_up = p->up;
 	p->up = false;
-	uint64_t delay = backoff_full_jitter_usec(p->backoff_min_usec, p->backoff_max_usec,
+	uint64_t delay = backoff_full_jitter_usec(p->set.backoff_min_usec, p->set.backoff_max_usec,
 						  p->connect_failures, &p->rng);
 	p->connect_failures++;
 	p->next_connect = p->host->now_monotonic_usec() + delay;
@@ -65,7 +65,7 @@ static void note_status(struct sip2_plugin *p)
 
 static void schedule_keepalive(struct sip2_plugin *p)
 {
-	uint64_t every = p->keepalive_usec;
+	uint64_t every = p->set.keepalive_usec;
 	if (!p->status.online && (!every || every > OFFLINE_RECHECK_USEC))
 		every = OFFLINE_RECHECK_USEC;
 	p->next_keepalive = every ? p->host->now_monotonic_usec() + every : UINT64_MAX;

@@ -7,18 +7,16 @@
 #include <circd/plugin.h>
 
 #include "sip2/client.h"
+#include "sip2/upstream_options.h"
 
 struct sip2_plugin {
 	struct circd_instance *inst;
 	const struct circd_host_api *host;
-	struct sip2_client_config cfg;
-	char *password;          /* from password_file; never logged */
-	char *terminal_password; /* from terminal_password_file */
+	/* the options, mapped as `circctl upstream test` maps them:
+	 * set.client is the client's config, set.password never logged */
+	struct sip2_upstream_settings set;
 	struct sip2_client *client;
-	bool utc_dates;
 
-	uint64_t keepalive_usec;  /* 0 = no keepalive */
-	uint64_t backoff_min_usec, backoff_max_usec;
 	unsigned connect_failures;
 	uint64_t rng;
 

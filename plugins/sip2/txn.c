@@ -16,13 +16,13 @@ static void date_field(struct sip2_plugin *p, struct sip2_msg *m, const char *na
 		       uint64_t realtime_usec)
 {
 	char d[SIP2_DATE_LEN + 1];
-	sip2_date_format(realtime_usec, p->utc_dates, d);
+	sip2_date_format(realtime_usec, p->set.utc_dates, d);
 	sip2_msg_set_fixed(m, name, d);
 }
 
 static void common_fields(struct sip2_plugin *p, struct sip2_msg *m)
 {
-	sip2_msg_add(m, "AO", p->cfg.institution ? p->cfg.institution : "");
+	sip2_msg_add(m, "AO", p->set.client.institution ? p->set.client.institution : "");
 }
 
 static const char *str(const char *s) { return s ? s : ""; }
@@ -37,10 +37,10 @@ static struct sip2_msg *build_checkin(struct sip2_plugin *p, const struct circd_
 	sip2_msg_set_fixed(m, "no_block", t->replay ? "Y" : "N");
 	date_field(p, m, "transaction_date", now);
 	date_field(p, m, "return_date", t->event_time_usec ? t->event_time_usec : now);
-	sip2_msg_add(m, "AP", str(p->cfg.location_code));
+	sip2_msg_add(m, "AP", str(p->set.client.location_code));
 	common_fields(p, m);
 	sip2_msg_add(m, "AB", t->item_id);
-	sip2_msg_add(m, "AC", str(p->terminal_password));
+	sip2_msg_add(m, "AC", str(p->set.terminal_password));
 	return m;
 }
 
@@ -58,7 +58,7 @@ static struct sip2_msg *build_charge(struct sip2_plugin *p, const struct circd_t
 	common_fields(p, m);
 	sip2_msg_add(m, "AA", str(t->patron_id));
 	sip2_msg_add(m, "AB", t->item_id);
-	sip2_msg_add(m, "AC", str(p->terminal_password));
+	sip2_msg_add(m, "AC", str(p->set.terminal_password));
 	return m;
 }
 
@@ -68,7 +68,7 @@ static struct sip2_msg *build_item_info(struct sip2_plugin *p, const char *item,
 	date_field(p, m, "transaction_date", now);
 	common_fields(p, m);
 	sip2_msg_add(m, "AB", item);
-	sip2_msg_add(m, "AC", str(p->terminal_password));
+	sip2_msg_add(m, "AC", str(p->set.terminal_password));
 	return m;
 }
 
@@ -119,6 +119,54 @@ static enum circd_txn_status exchange(struct sip2_plugin *p, const struct sip2_m
 	return CIRCD_TXN_RETRY;
 }
 
+/* BX position 11 (SIP2 2.00 "ACS Status"): item information.  Before a
+ * 98 has said otherwise (no BX), assume the ACS has it. */
+static bool acs_has_17(const struct sip2_plugin *p)
+{
+	return strlen(p->status.supported) < 11 || p->status.supported[10] == 'Y';
+}
+
+/*
+ * CIRCD_TXN_ITEM_INFO: a lookup for the items table (`circctl item
+ * --refresh`, gates enriching an alarm).  Only 17 is sent: a lookup never
+ * posts anything.  OK carries the 18 as fields_json (circulation_status,
+ * security_marker, title, call_number, permanent_location, due_date,
+ * hold_queue_length ...).
+ *
+ * An item the ILS does not know is REJECTED, so no row is made of it.
+ * SIP2 has no "not found" flag; Koha and the OpenNCIP servers answer an
+ * unknown barcode with circulation status 01 (other) and an empty AJ
+ * (title, a required field that every real item fills).
+ */
+static enum circd_txn_status item_info(struct sip2_plugin *p, const char *item, uint64_t now,
+				       char **message, char **fields_json,
+				       bool *transport_failed)
+{
+	if (!*item) {
+		*message = xstrdup("no item id to look up");
+		return CIRCD_TXN_REJECTED;
+	}
+	if (!acs_has_17(p)) {
+		*message = xstrdup("the ACS does not offer item information (17): its 98 BX says N");
+		return CIRCD_TXN_REJECTED;
+	}
+	_cleanup_(sip2_msg_freep) struct sip2_msg *q = build_item_info(p, item, now);
+	_cleanup_(sip2_msg_freep) struct sip2_msg *resp = NULL;
+	enum circd_txn_status st = exchange(p, q, &resp, transport_failed, message);
+	if (st != CIRCD_TXN_OK)
+		return st;
+	*fields_json = sip2_fields_json(resp, sip2_client_last_raw(p->client), NULL, false);
+	const char *cs = sip2_msg_fixed(resp, "circulation_status");
+	const char *title = sip2_msg_get(resp, "AJ");
+	if (cs && strcmp(cs, "01") == 0 && !(title && *title)) {
+		const char *af = sip2_msg_get(resp, "AF");
+		*message = af && *af ? xasprintf("the ILS does not know item %s: %s", item, af)
+				     : xasprintf("the ILS does not know item %s", item);
+		return CIRCD_TXN_REJECTED;
+	}
+	return CIRCD_TXN_OK;
+}
+
 enum circd_txn_status sip2_txn_handle(struct sip2_plugin *p, const struct circd_txn *t,
 				      char **message, char **fields_json, bool *transport_failed)
 {
@@ -133,6 +181,8 @@ enum circd_txn_status sip2_txn_handle(struct sip2_plugin *p, const struct circd_
 	case CIRCD_TXN_RENEW:
 	case CIRCD_TXN_ALARM:
 		break;
+	case CIRCD_TXN_ITEM_INFO:
+		return item_info(p, item, now, message, fields_json, transport_failed);
 	default:
 		/* counts and locations are not circulation: nothing to post */
 		*fields_json = xstrdup("{\"skipped\":true}");
@@ -153,9 +203,8 @@ enum circd_txn_status sip2_txn_handle(struct sip2_plugin *p, const struct circd_
 
 	/* A gate alarm is not circulation; 17 tells a true alarm (03, 08 ...)
 	 * from a tag that was not flipped (04/05 charged): sip2.md "gates". */
-	/* BX position 11 (SIP2 2.00 "ACS Status"): item information.  An ACS
-	 * that says it has no 17 gets the transaction posted as it is. */
-	bool has_17 = strlen(p->status.supported) < 11 || p->status.supported[10] == 'Y';
+	/* An ACS that says it has no 17 gets the transaction posted as it is. */
+	bool has_17 = acs_has_17(p);
 	if (t->kind == CIRCD_TXN_ALARM && !has_17) {
 		*fields_json = xstrdup("{\"skipped\":true}");
 		return CIRCD_TXN_OK;

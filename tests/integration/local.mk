@@ -23,3 +23,5 @@ TESTS += tests/integration/test_control_errors.py
 EXTRA_DIST += tests/integration/test_control_errors.py
 TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
+TESTS += tests/integration/test_metrics.py
+EXTRA_DIST += tests/integration/test_metrics.py

@@ -31,7 +31,7 @@ KILL_AT = (300, 900, 1500)
 # >>> Tighten here: when the daemon (or jsonl) skips transactions already
 # written before a crash, set this to True: then no transaction may appear
 # twice in jsonl.
-EXACTLY_ONCE = False
+EXACTLY_ONCE = True  # jsonl looks for the line of a "maybe sent" transaction
 # <<<
 
 

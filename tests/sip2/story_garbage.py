@@ -53,7 +53,7 @@ def processed_checkins(acs):
 
 def story(h):
     acs = ACS(fixture=make_fixture(h, N + 2))
-    configure(h, acs.port, N, interval_ms=2, upstream_opts={"request_timeout_ms": 300})
+    configure(h, acs.port, N, interval_ms=2, upstream_opts={"request_timeout_ms": 1500})
     t0 = time.monotonic()
     h.start()
     for at, faults in PHASES:

@@ -67,6 +67,14 @@ static struct sip2_msg *checkin(const char *item)
 	return m;
 }
 
+static struct sip2_msg *item_info(const char *item)
+{
+	struct sip2_msg *m = sip2_msg_new("17");
+	sip2_msg_add(m, "AO", "main");
+	sip2_msg_add(m, "AB", item);
+	return m;
+}
+
 static void test_probe(void **state)
 {
 	struct sip2_client_config cfg = base_cfg();
@@ -169,15 +177,20 @@ static void test_faults_resend(void **state)
 	sip2_msg_free(resp);
 	assert_int_equal(s->sc_resend_requests, 2);
 
+	/* A slow answer to a query: sent again, and the late answer is taken. */
 	acs_faults(&acs, "{\"delay_ms\": 450}");
 	uint64_t resends = s->resends;
-	assert_int_equal(sip2_client_request(c, req, &resp), 0); /* late answer is taken */
+	struct sip2_msg *info = item_info("1004");
+	assert_int_equal(sip2_client_request(c, info, &resp), 0); /* late answer is taken */
+	assert_string_equal(resp->id, "18");
 	sip2_msg_free(resp);
 	assert_true(s->resends > resends);
 	assert_true(s->timeouts >= 1);
 	acs_faults(&acs, "{}");
-	/* the ACS answers the resend too, late: that second 10 (AB1004, the
-	 * old AY) must not be taken for the next checkin's answer */
+	/* the ACS answers the resend too, late: that second 18 (the old AY)
+	 * must not be taken for the next checkin's answer (wait until it is
+	 * in the socket: a checkin is not resent on a timeout) */
+	usleep(500 * 1000);
 	g = s->garbage;
 	struct sip2_msg *q = checkin("1001");
 	assert_int_equal(sip2_client_request(c, q, &resp), 0);
@@ -186,6 +199,19 @@ static void test_faults_resend(void **state)
 	assert_int_equal(s->garbage, g + 1);
 	sip2_msg_free(resp);
 	sip2_msg_free(q);
+	sip2_msg_free(info);
+
+	/* A slow answer to a checkin is never answered by posting it again
+	 * (the ACS may just be slow): it fails, and the caller checks first. */
+	acs_faults(&acs, "{\"delay_ms\": 450}");
+	int posts = acs_count(&acs, "09", "1004");
+	assert_int_equal(sip2_client_request(c, req, &resp), -ETIMEDOUT);
+	assert_int_equal(sip2_client_error(c), SIP2_ERR_TIMEOUT);
+	usleep(600 * 1000);
+	assert_int_equal(acs_count(&acs, "09", "1004"), posts + 1);
+	acs_faults(&acs, "{}");
+	sip2_client_free(c);
+	c = connected(cfg);
 
 	acs_faults(&acs, "{\"corrupt_checksum\": -1}");
 	assert_int_equal(sip2_client_request(c, req, &resp), -EBADMSG);

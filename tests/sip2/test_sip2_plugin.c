@@ -307,6 +307,114 @@ static void test_selfcheck_and_gate(void **state)
 	assert_int_equal(fh_stop(&host), 0);
 }
 
+/* The ids of every message the emulator received, in order: "93 99 09". */
+static char *acs_ids(void)
+{
+	FILE *f = fopen(acs.log, "r");
+	assert_non_null(f);
+	char line[8192], *ids = xstrdup("");
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "\"id\": \"");
+		if (!p)
+			continue;
+		char *more = xasprintf("%s%s%.2s", ids, *ids ? " " : "", p + 7);
+		free(ids);
+		ids = more;
+	}
+	fclose(f);
+	return ids;
+}
+
+static struct circd_txn lookup(int64_t id, const char *item)
+{
+	struct circd_txn t = checkin(id, item);
+	t.kind = CIRCD_TXN_ITEM_INFO;
+	return t;
+}
+
+/* Staff ask about items (`circctl item --refresh`) while the drop keeps
+ * returning books: each lookup is one 17, never a post, and is answered
+ * in the order taken, between the returns it came with. */
+static void test_item_info(void **state)
+{
+	start_plugin(NULL, NULL);
+	struct circd_txn t[] = { checkin(1, "1001"), lookup(-1, "1001"), lookup(-2, "1002"),
+				 checkin(2, "1004"), lookup(-3, "9999"), lookup(-4, "") };
+	fh_submit(&host, t, ARRAY_SIZE(t));
+	assert_true(fh_wait_results(&host, ARRAY_SIZE(t), 5000));
+	struct fh_result *r = host.results;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		assert_int_equal(r[i].id, t[i].id);
+	assert_int_equal(r[0].status, CIRCD_TXN_OK);
+	/* 1001 was just returned: the lookup sees it waiting to be reshelved */
+	assert_int_equal(r[1].status, CIRCD_TXN_OK);
+	assert_null(r[1].message);
+	assert_has(r[1].fields_json, "\"message\":\"18\"");
+	assert_has(r[1].fields_json, "\"circulation_status\":\"09\"");
+	assert_has(r[1].fields_json, "\"security_marker\":\"00\"");
+	assert_has(r[1].fields_json, "\"title\":\"Caliz de plata\"");
+	assert_has(r[1].fields_json, "\"permanent_location\":\"main\"");
+	assert_has(r[1].fields_json, "\"item_id\":\"1001\"");
+	/* 1002 is still out: charged, with its due date */
+	assert_int_equal(r[2].status, CIRCD_TXN_OK);
+	assert_has(r[2].fields_json, "\"circulation_status\":\"04\"");
+	assert_has(r[2].fields_json, "\"due_date\":\"");
+	assert_int_equal(r[3].status, CIRCD_TXN_OK);
+	/* an unknown barcode (01, empty title) and no barcode at all */
+	assert_int_equal(r[4].status, CIRCD_TXN_REJECTED);
+	assert_has(r[4].message, "does not know item 9999");
+	assert_int_equal(r[5].status, CIRCD_TXN_REJECTED);
+	assert_has(r[5].message, "no item id");
+	/* what the ILS saw: 09 17 17 09 17, in that order; nothing posted for
+	 * a lookup, nothing sent for the empty one */
+	_cleanup_free_ char *ids = acs_ids();
+	assert_string_equal(ids, "93 99 09 17 17 09 17");
+	assert_int_equal(acs_count(&acs, "09", "1002"), 0);
+	assert_int_equal(acs_count(&acs, "11", NULL), 0);
+	_cleanup_free_ char *raw17 = acs_raw(&acs, "17", 0);
+	assert_non_null(strstr(raw17, "AOmain|AB1001|AC|"));
+
+	/* transport trouble is RETRY, like any transaction; the rest of the
+	 * round never left (NOT_SENT) and the forwarder re-feeds it in order */
+	acs_faults(&acs, "{\"close_mid_response\": 1}");
+	struct circd_txn t2[] = { lookup(-5, "1004"), checkin(3, "1005") };
+	fh_submit(&host, t2, 2);
+	assert_true(fh_wait_results(&host, ARRAY_SIZE(t) + 2, 5000));
+	assert_int_equal(r[6].status, CIRCD_TXN_RETRY);
+	assert_int_equal(r[7].status, CIRCD_TXN_NOT_SENT);
+	assert_int_equal(acs_count(&acs, "09", "1005"), 0);
+	acs_faults(&acs, "{}");
+	assert_int_equal(fh_stop(&host), 0);
+}
+
+/* An ACS whose 98 says it has no item information: a lookup is REJECTED
+ * with the reason, and no 17 goes out. */
+static void test_item_info_unsupported(void **state)
+{
+	_cleanup_free_ char *fixture = xasprintf("%s/no17.json", acs.dir);
+	FILE *f = fopen(fixture, "w");
+	assert_non_null(f);
+	fputs("{\"institution\": \"main\", \"login\": {\"user\": \"circd\", "
+	      "\"password\": \"s3cret\"}, \"supported\": \"YYYYYYYYYYNYYYYY\", "
+	      "\"items\": {\"1004\": {\"title\": \"Children\", \"status\": \"03\"}}}\n", f);
+	assert_int_equal(fclose(f), 0);
+	struct acs_child plain = acs;
+	const char *extra[] = { "--fixture", fixture, NULL };
+	assert_int_equal(acs_start(&acs, extra), 0);
+	snprintf(port_opt, sizeof(port_opt), "port=%u", acs.port);
+	start_plugin(NULL, NULL);
+	struct circd_txn t[] = { lookup(-1, "1004"), checkin(1, "1004") };
+	fh_submit(&host, t, 2);
+	assert_true(fh_wait_results(&host, 2, 5000));
+	assert_int_equal(host.results[0].status, CIRCD_TXN_REJECTED);
+	assert_has(host.results[0].message, "does not offer item information");
+	assert_int_equal(host.results[1].status, CIRCD_TXN_OK);
+	assert_int_equal(acs_count(&acs, "17", NULL), 0);
+	assert_int_equal(fh_stop(&host), 0);
+	acs_stop(&acs);
+	acs = plain; /* teardown stops the first one */
+}
+
 /* TLS to the ACS with a CA, a client certificate and host name checks. */
 static void test_tls(void **state)
 {
@@ -377,6 +485,8 @@ int main(void)
 		T(test_login_refused),
 		T(test_keepalive_and_offline),
 		T(test_selfcheck_and_gate),
+		T(test_item_info),
+		T(test_item_info_unsupported),
 		T(test_tls),
 		T(test_password_file_mode),
 	};

@@ -387,6 +387,74 @@ static void retention_is_a_duration(void **state)
 	config_free(cfg);
 }
 
+static void metrics_listen_is_an_address_and_port(void **state)
+{
+	struct circd_config *cfg = accepted("site = \"x\";\n");
+	assert_null(cfg->metrics_listen); /* off unless asked for */
+	config_free(cfg);
+	cfg = accepted("site = \"x\";\nmetrics = { listen = \"127.0.0.1:9465\"; };\n");
+	assert_string_equal(cfg->metrics_listen, "127.0.0.1:9465");
+	config_free(cfg);
+	cfg = accepted("site = \"x\";\nmetrics = { listen = \"[::1]:9465\"; };\n");
+	assert_string_equal(cfg->metrics_listen, "[::1]:9465");
+	config_free(cfg);
+	/* Not loopback: accepted (circd warns when it starts). */
+	cfg = accepted("site = \"x\";\nmetrics = { listen = \"0.0.0.0:9465\"; };\n");
+	config_free(cfg);
+	cfg = accepted("site = \"x\";\nmetrics = { };\n");
+	assert_null(cfg->metrics_listen);
+	config_free(cfg);
+
+	static const char *const bad[] = {
+		"localhost:9465", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+		"127.0.0.1:94a5", "::1:9465", "[::1]9465", "[::1:9465", "[127.0.0.1]:9465",
+		"300.0.0.1:9465", ":9465", "127.0.0.1:123456",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[160];
+		snprintf(text, sizeof(text), "site = \"x\";\nmetrics = {\n listen = \"%s\"; };\n",
+			 bad[i]);
+		struct config_errors errs = refused(text, 1);
+		assert_true(has_error(&errs, 3, "metrics.listen: '"));
+		assert_true(has_error(&errs, 3, "is not a numeric address and port"));
+		config_errors_free(&errs);
+	}
+	struct config_errors errs = refused("site = \"x\";\nmetrics = { listen = 9465; };\n", 1);
+	assert_true(has_error(&errs, 2, "metrics.listen: expected a string, got an integer"));
+	config_errors_free(&errs);
+	errs = refused("site = \"x\";\nmetrics = { listen = \"\"; };\n", 1);
+	assert_true(has_error(&errs, 2, "metrics.listen: must not be empty"));
+	config_errors_free(&errs);
+	errs = refused("site = \"x\";\nmetrics = {\n  port = 9465;\n};\n", 1);
+	assert_true(has_error(&errs, 3, "unknown setting 'metrics.port' (known: listen)"));
+	config_errors_free(&errs);
+	errs = refused("site = \"x\";\nmetrics = \"127.0.0.1:9465\";\n", 1);
+	assert_true(has_error(&errs, 2, "metrics: expected a group { ... }, got a string"));
+	config_errors_free(&errs);
+}
+
+static void listen_addresses_parse(void **state)
+{
+	struct sockaddr_storage a;
+	socklen_t len;
+	bool lo;
+	assert_int_equal(listen_address_parse("127.0.0.1:9465", &a, &len, &lo), 0);
+	assert_int_equal(a.ss_family, AF_INET);
+	assert_true(lo);
+	assert_int_equal(listen_address_parse("127.8.9.10:1", &a, &len, &lo), 0);
+	assert_true(lo);
+	assert_int_equal(listen_address_parse("192.168.1.5:65535", &a, &len, &lo), 0);
+	assert_false(lo);
+	assert_int_equal(listen_address_parse("[::1]:9465", &a, &len, &lo), 0);
+	assert_int_equal(a.ss_family, AF_INET6);
+	assert_true(lo);
+	assert_int_equal(listen_address_parse("[::]:9465", &a, &len, &lo), 0);
+	assert_false(lo);
+	assert_int_equal(listen_address_parse("[::ffff:127.0.0.1]:9465", &a, &len, &lo), 0);
+	assert_true(lo);
+	assert_int_equal(listen_address_parse(NULL, &a, &len, &lo), -EINVAL);
+}
+
 static void options_must_be_scalars(void **state)
 {
 	struct config_errors errs = refused(
@@ -582,6 +650,7 @@ static void minimal_file_gets_the_defaults(void **state)
 	assert_true(cfg->retention_usec == 30ULL * 86400 * 1000000);
 	assert_int_equal(cfg->backlog_soft_limit, 5000);
 	assert_null(cfg->control_group);
+	assert_null(cfg->metrics_listen);
 	assert_int_equal(cfg->n_devices, 0);
 	assert_int_equal(cfg->n_stations, 0);
 	assert_int_equal(cfg->n_upstreams, 0);
@@ -951,6 +1020,8 @@ int main(void)
 		cmocka_unit_test(afi_must_be_a_byte),
 		cmocka_unit_test(log_level_must_be_known),
 		cmocka_unit_test(retention_is_a_duration),
+		cmocka_unit_test(metrics_listen_is_an_address_and_port),
+		cmocka_unit_test(listen_addresses_parse),
 		cmocka_unit_test(options_must_be_scalars),
 		cmocka_unit_test(unreadable_files),
 		cmocka_unit_test(unknown_plugin_shows_the_loaders_reason),
