@@ -3,10 +3,10 @@
 EXTRA_DIST += tests/mqtt/mqtt_lib.py
 if ENABLE_MQTT
 TESTS += tests/mqtt/test_mqtt_fleet.py tests/mqtt/test_mqtt_tls.py tests/mqtt/test_mqtt_hang.py \
-	tests/mqtt/test_mqtt_sigkill.py
+	tests/mqtt/test_mqtt_sigkill.py tests/mqtt/test_mqtt_auth.py
 endif
 EXTRA_DIST += tests/mqtt/test_mqtt_fleet.py tests/mqtt/test_mqtt_tls.py tests/mqtt/test_mqtt_hang.py \
-	tests/mqtt/test_mqtt_sigkill.py
+	tests/mqtt/test_mqtt_sigkill.py tests/mqtt/test_mqtt_auth.py
 
 # The plugin through the fake host, without a broker: options, password
 # files, answers while the broker is unreachable.

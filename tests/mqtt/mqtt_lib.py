@@ -44,9 +44,11 @@ def free_port():
 
 class Broker:
     """mosquitto -c CONF on 127.0.0.1:port; stop() and start() again keep
-    its persistence (sessions and queued messages) in dir/persist/."""
+    its persistence (sessions and queued messages) in dir/persist/.
+    auth: configuration lines that replace anonymous access (password_file);
+    extra_conf: more lines (other listeners)."""
 
-    def __init__(self, h, name="broker", extra_conf="", port=None):
+    def __init__(self, h, name="broker", extra_conf="", port=None, auth=None):
         self.binary = find_mosquitto()
         self.h = h
         self.dir = h.path(name)
@@ -59,7 +61,7 @@ class Broker:
             # to stay who we are (it must write the log and persistence here).
             f.write("user %s\n" % getpass.getuser() +
                     "listener %d 127.0.0.1\n" % self.port +
-                    "allow_anonymous true\n"
+                    ("allow_anonymous false\n" + auth if auth else "allow_anonymous true\n") +
                     "persistence true\n"
                     "persistence_location %s/\n" % os.path.join(self.dir, "persist") +
                     "autosave_interval 0\n"        # saved on a clean exit
@@ -137,9 +139,11 @@ class Subscriber(threading.Thread):
     `topics` at QoS 1, acknowledges and records every PUBLISH, and
     reconnects (every 50 ms) while the broker is away, until close()."""
 
-    def __init__(self, port, client_id, topics, clean=False, reconnect=True):
+    def __init__(self, port, client_id, topics, clean=False, reconnect=True, username=None,
+                 password=None):
         super().__init__(daemon=True)
         self.port, self.client_id, self.topics = port, client_id, list(topics)
+        self.username, self.password = username, password
         self.clean, self.reconnect = clean, reconnect
         self.messages = []
         self.lock = threading.Condition()
@@ -173,7 +177,15 @@ class Subscriber(threading.Thread):
         self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=2)
         self.sock.settimeout(None)
         flags = 0x02 if self.clean else 0x00
-        body = _str("MQTT") + bytes([4, flags]) + struct.pack("!H", 60) + _str(self.client_id)
+        creds = b""
+        if self.username is not None:
+            flags |= 0x80
+            creds += _str(self.username)
+        if self.password is not None:
+            flags |= 0x40
+            creds += _str(self.password)
+        body = (_str("MQTT") + bytes([4, flags]) + struct.pack("!H", 60) + _str(self.client_id) +
+                creds)
         self.sock.sendall(_packet(0x10, body))
         first, body = self._read_packet()
         if first >> 4 != 2 or body[1] != 0:
