@@ -94,6 +94,11 @@ static const char *host_name(struct circd_instance *ci)
 	return ((struct instance *)ci)->name;
 }
 
+static const char *host_site(struct circd_instance *ci)
+{
+	return ((struct instance *)ci)->site;
+}
+
 static size_t strsize(const char *s) { return s ? strlen(s) + 1 : 0; }
 
 static const char *copy_into(char **p, const char *s)
@@ -319,6 +324,7 @@ const struct circd_host_api host_api = {
 	.now_monotonic_usec = host_now_monotonic,
 	.take_txn = host_take_txn,
 	.report = host_report,
+	.site = host_site,
 };
 
 /* ---- main-thread side ---- */
@@ -346,6 +352,7 @@ int instance_new(struct core *core, enum instance_role role, struct config_devic
 	inst->core = core;
 	inst->role = role;
 	inst->name = xstrdup(cfg->name);
+	inst->site = xstrdup(core->cfg->site);
 	inst->cfg = cfg;
 	inst->plugin = plugin;
 	inst->stop_efd = -1;
@@ -478,6 +485,7 @@ void instance_free(struct instance *inst)
 	free(inst->fields[1]);
 	free(inst->health_reason);
 	free(inst->name);
+	free(inst->site);
 	free(inst);
 }
 

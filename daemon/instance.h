@@ -27,6 +27,7 @@ struct instance {
 	struct core *core;
 	enum instance_role role;
 	char *name;
+	char *site;                /* the config's site when created (host->site) */
 	const struct loaded_plugin *plugin;
 	struct config_device *cfg; /* points into core->cfg; re-pointed on reload */
 	struct resolved_options opts;

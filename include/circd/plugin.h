@@ -38,7 +38,7 @@ extern "C" {
 
 #define CIRCD_PLUGIN_MAGIC "CIRCDPLG" /* 8 bytes, no terminator needed */
 #define CIRCD_PLUGIN_ABI_MAJOR 1
-#define CIRCD_PLUGIN_ABI_MINOR 1
+#define CIRCD_PLUGIN_ABI_MINOR 2
 #define CIRCD_PLUGIN_SYMBOL "circd_plugin_descriptor"
 
 /* What a plugin can be; a plugin may declare several. */
@@ -171,6 +171,10 @@ struct circd_host_api {
 	/* Answer for a transaction taken with take_txn(), in the order taken. */
 	void (*report)(struct circd_instance *inst, const struct circd_txn *txn,
 		       const struct circd_txn_result *result);
+
+	/* ABI 1.2: the site's name from the config ("Central Library"), as it
+	 * was when the instance was created. */
+	const char *(*site)(struct circd_instance *inst);
 };
 
 /* ---- Operations ---- */

@@ -50,6 +50,7 @@ struct mqtt_plugin {
 	const char *tls_ca_file, *tls_cert_file, *tls_key_file;
 	const char *topic_prefix;
 	const char *site;
+	char *site_owned; /* the slug made from host->site(), or NULL */
 	int qos;
 	int keepalive_s;
 	uint64_t publish_timeout_usec, connect_timeout_usec;

@@ -24,8 +24,9 @@
 static const struct circd_option mqtt_options[] = {
 	{ "host", CIRCD_OPT_STRING, NULL, CIRCD_OPT_REQUIRED, 0, 0, "MQTT broker host name or address" },
 	{ "port", CIRCD_OPT_INT, "1883", 0, 1, 65535, "broker TCP port (8883 is usual for TLS)" },
-	{ "site", CIRCD_OPT_STRING, NULL, CIRCD_OPT_REQUIRED, 0, 0,
-	  "this circd's name in topics and the client id; unique in the fleet (\"central\")" },
+	{ "site", CIRCD_OPT_STRING, "", 0, 0, 0,
+	  "this circd's name in topics and the client id, unique in the fleet (\"central\");"
+	  " empty: the config's site, lower-cased, with '-' for anything but letters and digits" },
 	{ "client_id", CIRCD_OPT_STRING, "", 0, 0, 0,
 	  "MQTT client id; empty: circd-<site>-<upstream name> (keep it stable: persistent session)" },
 	{ "username", CIRCD_OPT_STRING, "", 0, 0, 0, "user name; empty: anonymous" },
@@ -98,6 +99,16 @@ static int mqtt_create(struct circd_instance *inst, const struct circd_host_api 
 	p->broker_host = host->opt_string(inst, "host");
 	p->port = (int)host->opt_int(inst, "port");
 	p->site = host->opt_string(inst, "site");
+	if ((!p->site || !p->site[0]) && host->struct_size > offsetof(struct circd_host_api, site) &&
+	    host->site) {
+		/* One topic level: no '/', '+', '#' or spaces. */
+		const char *s = host->site(inst);
+		char *slug = xstrdup(s ? s : "circd");
+		for (char *c = slug; *c; c++)
+			*c = (char)((*c >= 'A' && *c <= 'Z') ? *c - 'A' + 'a'
+				    : ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')) ? *c : '-');
+		p->site = p->site_owned = slug;
+	}
 	p->username = opt_or_null(p, "username");
 	p->tls = host->opt_bool(inst, "tls");
 	p->tls_ca_file = opt_or_null(p, "tls_ca_file");
@@ -174,6 +185,7 @@ static void mqtt_destroy(void *state)
 	free(p->password);
 	free(p->client_id);
 	free(p->status_topic);
+	free(p->site_owned);
 	free(p->q);
 	free(p);
 	if (inited)

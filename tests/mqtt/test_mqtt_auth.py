@@ -68,7 +68,8 @@ def story(h):
                                                                   u["backlog"]))
     time.sleep(1.0)
     attempts = h.last_log().count("broker refused the connection")
-    check(1 <= attempts <= 20, "refused logins are retried with backoff, not in a tight loop "
+    # Full jitter can draw short delays; a tight loop makes thousands.
+    check(1 <= attempts <= 60, "refused logins are retried with backoff, not in a tight loop "
           "(%d in ~1.5 s)" % attempts)
     check(not any(m.topic.startswith("circd/wrong/") for m in sub.snapshot()),
           "nothing arrived from the refused upstream")
