@@ -75,9 +75,15 @@ void core_flush(struct core *core)
 	 * again: what was staged belongs to a batch that does not exist. */
 	if (core->journal_failed)
 		return;
-	for (size_t i = 0; i < core->n_upstreams; i++)
-		if (core->upstreams[i]->fw)
+	/* While stopping, nothing new is handed out: an upstream about to stop
+	 * would never take it, and it would count as "maybe sent" next time. */
+	for (size_t i = 0; i < core->n_upstreams; i++) {
+		if (!core->upstreams[i]->fw)
+			continue;
+		forwarder_flush_answers(core->upstreams[i]->fw);
+		if (!core->stopping)
 			forwarder_feed_if_woken(core->upstreams[i]->fw);
+	}
 	bool wrote = journal_dirty(core->journal);
 	uint64_t commit_start_usec = now_monotonic_usec();
 	int r = journal_commit(core->journal);
@@ -436,6 +442,18 @@ static int start_instance(struct core *core, enum instance_role role, struct con
 static void core_stop_instance(struct core *core, struct instance *inst)
 {
 	instance_stop(inst);
+	/* Handed over but never taken: back to pending, as they were (they
+	 * certainly did not leave, so they are not "maybe sent"). */
+	if (inst->fw && !core->journal_failed) {
+		for (struct mailbox_node *n = mailbox_take_all(&inst->txns); n;) {
+			struct txn_msg *t = (struct txn_msg *)n;
+			n = n->next;
+			if (t->txn.id > 0)
+				journal_set_delivery(core->journal, t->txn.id, inst->name, "pending",
+						     t->txn.attempts, t->txn.maybe_sent, NULL, NULL);
+			txn_msg_free(t);
+		}
+	}
 	/* What it posted before stopping still belongs to the journal. */
 	process_inbox(core, SIZE_MAX);
 	core_flush(core);
@@ -767,6 +785,7 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 		exit_code = 2;
 
 	core->state = "stopping";
+	core->stopping = true;
 	sd_notify(0, "STOPPING=1");
 out:
 	/* Devices first (their last events are still journaled), then the

@@ -60,7 +60,8 @@ struct core {
 	char *status_text;       /* last STATUS= sent */
 	const char *state;       /* "starting", "running", "reloading", "stopping" */
 	bool backlog_alerted;
-	bool journal_failed;     /* a commit failed: stop, write nothing more */
+	bool journal_failed;
+	bool stopping;           /* SIGTERM: finish, hand nothing new to upstreams */     /* a commit failed: stop, write nothing more */
 
 	uint64_t rng;            /* backoff jitter */
 	uint64_t events_total;

@@ -164,6 +164,13 @@ static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static void flush_done_run(struct forwarder *fw);
+
+void forwarder_flush_answers(struct forwarder *fw)
+{
+	flush_done_run(fw);
+}
+
 static void flush_done_run(struct forwarder *fw)
 {
 	if (!fw->run_len)

@@ -37,7 +37,10 @@ struct forwarder *forwarder_new(struct core *core, struct instance *upstream);
 void forwarder_free(struct forwarder *fw);
 /* Something new may be pending: feed the upstream at the next flush. */
 void forwarder_wake(struct forwarder *fw);
-/* Called by core_flush() before the commit. */
+/* Called by core_flush() before the commit: write what answers are still
+ * held back (runs of plain OKs). */
+void forwarder_flush_answers(struct forwarder *fw);
+/* Called by core_flush() before the commit (not while stopping). */
 void forwarder_feed_if_woken(struct forwarder *fw);
 /* An answer came back from the upstream's worker (main thread). */
 void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t);
