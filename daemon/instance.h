@@ -115,4 +115,13 @@ bool instance_alive(struct instance *inst, uint64_t max_age_usec);
 
 const char *health_to_string(enum circd_health h);
 
+/* The core's side of an instance's life (core.c; used by reload.c too):
+ * create and start one device or upstream (with its forwarder), stop one
+ * (what it posted is still journaled), and point every device at its
+ * station. */
+int core_start_instance(struct core *core, enum instance_role role, struct config_device *cfg,
+			struct instance **out);
+void core_stop_instance(struct core *core, struct instance *inst);
+void core_link_stations(struct core *core);
+
 #endif

@@ -14,6 +14,7 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/metrics_http.c daemon/metrics_http.h \
 	daemon/plugin_loader.c daemon/plugin_loader.h \
 	daemon/presence.c daemon/presence.h \
+	daemon/reload.c \
 	daemon/station.c daemon/station.h \
 	daemon/station_bookdrop.c
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \

@@ -144,6 +144,16 @@ class Conn(threading.Thread):
                 self.server.log.write(json.dumps(rec) + "\n")
                 self.server.log.flush()
 
+    def log_answer(self, mid):
+        """Record an answer that means "not processed" (a 96), as
+        {"conn", "t", "answer": mid}: no "id", so counts of received
+        messages are unchanged."""
+        with self.server.log_lock:
+            if self.server.log:
+                self.server.log.write(json.dumps({"conn": self.n, "t": time.time(),
+                                                  "answer": mid}) + "\n")
+                self.server.log.flush()
+
     def damage(self, data: bytes) -> bytes:
         """corrupt_checksum: spoil the AZ of an answer that has one."""
         if len(data) >= 7 and data[-7:-5] == b"AZ" and \
@@ -201,6 +211,7 @@ class Conn(threading.Thread):
         if state == "bad":
             # SIP2 2.00: a bad checksum asks the SC to resend (no AY)
             self.send(b"96AZFEF6\r")
+            self.log_answer("96")
             return True
         if mid == "97":
             if self.last is not None:
@@ -208,6 +219,7 @@ class Conn(threading.Thread):
             return True
         if f.take("resend_96"):
             self.send(b"96AZFEF6\r")
+            self.log_answer("96")  # tests must know this one was not processed
             return True
         if not self.logged_in and mid not in ("93", "99"):
             return False  # OpenNCIP servers drop an unauthenticated session

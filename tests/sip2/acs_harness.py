@@ -49,7 +49,18 @@ class ACS:
             return []
         with open(self.log) as f:
             recs = [json.loads(line) for line in f if line.strip()]
-        return [r for r in recs if mid is None or r["id"] == mid]
+        # Records without "id" are the emulator's own "not processed"
+        # answers (96): see answers().
+        return [r for r in recs if "id" in r and (mid is None or r["id"] == mid)]
+
+    def log_records(self):
+        """Everything in the log, in order: received messages ({"id": ...})
+        and the answers that mean "not processed" ({"answer": "96"})."""
+        import json
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [json.loads(line) for line in f if line.strip()]
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -32,18 +32,18 @@ PHASES = [(40, {"corrupt_checksum": 2}), (90, {"garbage": 2}), (140, {"resend_96
 
 
 def processed_checkins(acs):
-    """The 09s the ACS processed, in order: drop one when the next message
-    on the same connection is the very same 09 (our resend after its 96)."""
-    msgs = acs.messages()
+    """The 09s the ACS processed, in order: drop one that the ACS answered
+    with 96 (its log records that answer right after the message)."""
+    recs = acs.log_records()
     nxt = {}
     out, answered_96 = [], 0
-    for k in range(len(msgs) - 1, -1, -1):
-        m = msgs[k]
+    for k in range(len(recs) - 1, -1, -1):
+        m = recs[k]
         following = nxt.get(m["conn"])
         nxt[m["conn"]] = m
-        if m["id"] != "09":
+        if m.get("id") != "09":
             continue
-        if following is not None and following["raw"] == m["raw"]:
+        if following is not None and following.get("answer") == "96":
             answered_96 += 1
             continue
         out.append(m["fields"]["AB"][0])
