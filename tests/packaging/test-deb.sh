@@ -1,0 +1,206 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# test-deb.sh SRCDIR — build the Debian packages from a copy of the source
+# tree and check what an administrator would get (`make check-package`).
+#
+#  1. copies SRCDIR (tracked and untracked-but-not-ignored files, i.e. the
+#     working tree as it is, without build trees) into a temporary
+#     directory: the build never writes into SRCDIR;
+#  2. dpkg-buildpackage -us -uc -b there (DEB_BUILD_OPTIONS=nocheck unless
+#     CIRCD_DEB_CHECK=1: `make check` is the test suite's job);
+#  3. checks each package's contents and maintainer scripts: the conffile,
+#     unit, sysusers and tmpfiles files, plugins in the right package;
+#  4. unpacks every .deb into a scratch root (dpkg -x) and runs that root's
+#     circd -t on the shipped /etc/circd/circd.conf with the shipped
+#     plugins, circctl --version, and builds the template plugin from
+#     circd-dev against the shipped header and .pc;
+#  5. runs the postinst's sysusers and tmpfiles steps against the scratch
+#     root (DPKG_ROOT, as dpkg --root would), never the host's /etc;
+#  6. lintian on the .changes: any error fails the test; warnings are shown.
+#
+# Exit 0 pass, 1 fail, 77 skip (no debian/ in SRCDIR, e.g. a dist tarball,
+# or no dpkg-buildpackage).  Keeps the temporary directory on failure, or
+# always with CIRCD_DEB_KEEP=1.
+set -eu
+
+srcdir=$(cd "${1:-.}" && pwd)
+say() { printf '== %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*"; failed=1; }
+failed=0
+
+[ -f "$srcdir/debian/control" ] || { echo "SKIP: no debian/ in $srcdir"; exit 77; }
+for t in dpkg-buildpackage dpkg-deb lintian; do
+	command -v "$t" >/dev/null 2>&1 || {
+		echo "SKIP: $t not found (Debian packages dpkg-dev debhelper lintian)"; exit 77; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/circd-deb.XXXXXX")
+cleanup() {
+	if [ "$failed" = 0 ] && [ "${CIRCD_DEB_KEEP:-0}" != 1 ]; then
+		rm -rf "$tmp"
+	else
+		echo "(build tree, packages and logs kept in $tmp)"
+	fi
+}
+trap cleanup EXIT
+trap 'failed=1; exit 1' INT TERM
+start=$(date +%s)
+
+# ---- 1. a clean copy of the working tree ----
+say "copying $srcdir to $tmp/circd"
+mkdir "$tmp/circd"
+if git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# Files deleted in the working tree are still listed by -c: skip them.
+	git -C "$srcdir" ls-files -z -c -o --exclude-standard |
+		(cd "$srcdir" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
+		tar -C "$srcdir" --null -T - -cf - | tar -C "$tmp/circd" -xf -
+else
+	tar -C "$srcdir" --exclude='./build' --exclude='./build-*' -cf - . | tar -C "$tmp/circd" -xf -
+fi
+
+# ---- 2. build ----
+say "dpkg-buildpackage -us -uc -b (log: $tmp/build.log)"
+opts=${DEB_BUILD_OPTIONS:-}
+[ "${CIRCD_DEB_CHECK:-0}" = 1 ] || opts="nocheck $opts"
+case "$opts" in *parallel=*) ;; *) opts="$opts parallel=$(nproc 2>/dev/null || echo 2)" ;; esac
+if ! (cd "$tmp/circd" && DEB_BUILD_OPTIONS="$opts" dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+	tail -40 "$tmp/build.log"
+	fail "dpkg-buildpackage failed"
+	exit 1
+fi
+ls "$tmp"/*.deb | sed "s|^$tmp/|   |"
+
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+plugindir=usr/lib/$triplet/circd/plugins
+deb() { ls "$tmp"/"$1"_*_"$arch".deb 2>/dev/null | head -1; }
+
+# ---- 3. contents and maintainer scripts ----
+say "package contents"
+circd_deb=$(deb circd); dev_deb=$(deb circd-dev); mqtt_deb=$(deb circd-plugin-mqtt)
+[ -n "$circd_deb" ] || { fail "no circd .deb"; exit 1; }
+[ -n "$dev_deb" ] || fail "no circd-dev .deb"
+has() { # has DEB PATH...: each path is in the package
+	d=$1; shift
+	dpkg-deb -c "$d" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/list"
+	for p; do grep -qx "$p" "$tmp/list" || fail "$(basename "$d") lacks $p"; done
+}
+has "$circd_deb" /usr/sbin/circd /usr/bin/circctl /etc/circd/circd.conf \
+	/lib/systemd/system/circd.service /usr/lib/sysusers.d/circd.conf \
+	/usr/lib/tmpfiles.d/circd.conf /$plugindir/sim.so /$plugindir/sip2.so /$plugindir/jsonl.so \
+	/usr/share/man/man8/circd.8.gz /usr/share/man/man5/circd.conf.5.gz \
+	/usr/share/man/man1/circctl.1.gz /usr/share/bash-completion/completions/circctl \
+	/usr/share/circd/scenarios/demo.scn /usr/share/doc/circd/copyright
+dpkg-deb -c "$circd_deb" | grep -q '\.la$' && fail "circd ships libtool .la files"
+[ -n "$dev_deb" ] && has "$dev_deb" /usr/include/circd/plugin.h /usr/include/circd/event.h \
+	/usr/lib/$triplet/pkgconfig/circd-plugin.pc /usr/share/man/man7/circd-plugin.7.gz \
+	/usr/share/doc/circd-dev/examples/example.c
+
+# The MQTT plugin: in its own package once the tree builds it, never in circd.
+dpkg-deb -c "$circd_deb" | grep -q '/mqtt\.so$' && fail "mqtt.so is in circd, not circd-plugin-mqtt"
+if grep -q '^include plugins/mqtt/local.mk' "$srcdir/Makefile.am"; then
+	if [ -z "$mqtt_deb" ]; then
+		fail "the tree builds plugins/mqtt but there is no circd-plugin-mqtt .deb"
+	else
+		has "$mqtt_deb" /$plugindir/mqtt.so
+		dpkg-deb -f "$mqtt_deb" Depends | grep -q libmosquitto ||
+			fail "circd-plugin-mqtt does not depend on libmosquitto"
+	fi
+else
+	echo "   (plugins/mqtt not in the tree yet: no circd-plugin-mqtt package)"
+fi
+
+ctl="$tmp/control"
+dpkg-deb -e "$circd_deb" "$ctl"
+grep -qx /etc/circd/circd.conf "$ctl/conffiles" || fail "/etc/circd/circd.conf is not a conffile"
+grep -q 'systemd-sysusers.*circd\.conf' "$ctl/postinst" || fail "postinst does not run systemd-sysusers"
+grep -q 'systemd-tmpfiles.*circd\.conf' "$ctl/postinst" || fail "postinst does not run systemd-tmpfiles"
+grep -q 'deb-systemd-helper enable .circd\.service' "$ctl/postinst" || fail "postinst does not enable circd.service"
+grep -q 'deb-systemd-invoke start' "$ctl/postinst" && fail "postinst starts circd on installation"
+grep -q 'deb-systemd-invoke stop .*circd\.service' "$ctl/prerm" || fail "prerm does not stop circd on removal"
+dpkg-deb -f "$circd_deb" Depends | grep -q libsqlite3 || fail "circd's Depends lack the shared libraries"
+
+# ---- 4. the scratch root ----
+root="$tmp/root"
+say "dpkg -x into $root"
+for d in "$tmp"/*.deb; do
+	case "$d" in *-dbgsym_*) continue ;; esac
+	dpkg -x "$d" "$root"
+done
+say "circd -t on the shipped circd.conf"
+if "$root/usr/sbin/circd" -t -c "$root/etc/circd/circd.conf" --plugin-dir "$root/$plugindir" \
+	>"$tmp/circd-t.log" 2>&1; then
+	sed 's/^/   /' "$tmp/circd-t.log"
+else
+	sed 's/^/   /' "$tmp/circd-t.log"
+	fail "circd -t refused the shipped configuration"
+fi
+"$root/usr/sbin/circd" --list-plugins --plugin-dir "$root/$plugindir" -c "$root/etc/circd/circd.conf" \
+	>"$tmp/plugins.log" 2>&1 || true
+sed 's/^/   /' "$tmp/plugins.log"
+for p in sim sip2 jsonl; do
+	grep -q "$p" "$tmp/plugins.log" || fail "circd --list-plugins does not show $p"
+done
+"$root/usr/sbin/circd" --help | grep -q 'default /etc/circd/circd.conf' ||
+	fail "circd's default configuration file is not /etc/circd/circd.conf"
+say "circctl --version"
+"$root/usr/bin/circctl" --version || fail "circctl --version"
+
+if [ -n "$dev_deb" ]; then
+	say "the template plugin against circd-dev (pkg-config circd-plugin)"
+	pcdir="$root/usr/lib/$triplet/pkgconfig"
+	pv() { PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$root" pkg-config "$@" circd-plugin; }
+	[ "$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --variable=plugindir circd-plugin)" = "/$plugindir" ] ||
+		fail "circd-plugin.pc: plugindir is not /$plugindir"
+	mkdir -p "$tmp/oot"
+	# shellcheck disable=SC2046
+	if ${CC:-cc} $(pv --cflags) -fPIC -shared -o "$tmp/oot/example.so" \
+		"$root/usr/share/doc/circd-dev/examples/example.c" 2>"$tmp/oot.log"; then
+		"$root/usr/sbin/circd" --list-plugins --plugin-dir "$tmp/oot" \
+			-c "$root/etc/circd/circd.conf" 2>&1 | sed 's/^/   /'
+	else
+		cat "$tmp/oot.log"; fail "example.c does not build against circd-dev"
+	fi
+fi
+
+# ---- 5. maintainer scripts against the scratch root ----
+say "postinst's sysusers and tmpfiles steps in the scratch root (DPKG_ROOT)"
+if [ "$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null 2>&1; then
+	mkdir -p "$root/etc"
+	# systemd-sysusers needs the base groups of a real root (dialout, plugdev).
+	for f in passwd group shadow gshadow; do
+		[ -f /etc/$f ] && grep -E '^(root|dialout|plugdev):' /etc/$f >"$root/etc/$f" || true
+	done
+	grep -q '^plugdev:' "$root/etc/group" || echo 'plugdev:x:46:' >>"$root/etc/group"
+	if DPKG_ROOT="$root" systemd-sysusers --root="$root" "$root/usr/lib/sysusers.d/circd.conf" \
+		>"$tmp/sysusers.log" 2>&1 &&
+		DPKG_ROOT="$root" systemd-tmpfiles --root="$root" --create "$root/usr/lib/tmpfiles.d/circd.conf" \
+		>>"$tmp/sysusers.log" 2>&1; then
+		grep -q '^circd:' "$root/etc/passwd" || fail "sysusers made no circd user"
+		grep -q '^dialout:.*circd' "$root/etc/group" || fail "circd is not in dialout"
+		uid=$(grep '^circd:' "$root/etc/passwd" | cut -d: -f3)
+		m=$(stat -c '%a %u' "$root/var/lib/circd" 2>/dev/null || true)
+		[ "$m" = "750 $uid" ] || fail "/var/lib/circd is '$m', not 750 circd ($uid)"
+		echo "   circd user ($uid), its groups and /var/lib/circd (0750) made in the scratch root"
+	else
+		cat "$tmp/sysusers.log"; fail "systemd-sysusers/systemd-tmpfiles on the scratch root"
+	fi
+else
+	echo "   (skipped: needs root and systemd-sysusers)"
+fi
+
+# ---- 6. lintian ----
+say "lintian (log: $tmp/lintian.log)"
+changes=$(ls "$tmp"/*.changes | head -1)
+if lintian --fail-on error --display-info "$changes" >"$tmp/lintian.log" 2>&1; then
+	:
+else
+	fail "lintian reports errors"
+fi
+if [ -s "$tmp/lintian.log" ]; then sed 's/^/   /' "$tmp/lintian.log"; else echo "   (no tags)"; fi
+echo "   E: $(grep -c '^E:' "$tmp/lintian.log" || true)  W: $(grep -c '^W:' "$tmp/lintian.log" || true)  I: $(grep -c '^I:' "$tmp/lintian.log" || true)"
+
+echo "check-package: $(($(date +%s) - start)) s"
+if [ "$failed" = 0 ]; then echo "PASS: packages build, install into a root and pass circd -t and lintian"; fi
+exit "$failed"
