@@ -15,8 +15,9 @@
 #     circd -t on the shipped /etc/circd/circd.conf with the shipped
 #     plugins, circctl --version, and builds the template plugin from
 #     circd-dev against the shipped header and .pc;
-#  5. runs the postinst's sysusers and tmpfiles steps against the scratch
-#     root (DPKG_ROOT, as dpkg --root would), never the host's /etc;
+#  5. runs circd's postinst, prerm and postrm against the scratch root
+#     (DPKG_ROOT, as dpkg --root would): user, directories, enabled unit,
+#     and nothing of it on the host;
 #  6. lintian on the .changes: any error fails the test; warnings are shown.
 #
 # Exit 0 pass, 1 fail, 77 skip (no debian/ in SRCDIR, e.g. a dist tarball,
@@ -165,29 +166,49 @@ if [ -n "$dev_deb" ]; then
 fi
 
 # ---- 5. maintainer scripts against the scratch root ----
-say "postinst's sysusers and tmpfiles steps in the scratch root (DPKG_ROOT)"
-if [ "$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null 2>&1; then
+# The package's own postinst, prerm and postrm, run with DPKG_ROOT as
+# `dpkg --root` would: systemd-sysusers, systemd-tmpfiles and
+# deb-systemd-helper then work inside the scratch root, never on the host.
+say "maintainer scripts in the scratch root (DPKG_ROOT=$root)"
+wants=etc/systemd/system/multi-user.target.wants/circd.service
+if [ "$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null 2>&1 &&
+	command -v deb-systemd-helper >/dev/null 2>&1; then
+	host_had_wants=no; [ -L "/$wants" ] && host_had_wants=yes
 	mkdir -p "$root/etc"
-	# systemd-sysusers needs the base groups of a real root (dialout, plugdev).
+	# A root's base accounts, as base-passwd would have made them: root and
+	# the device groups the sysusers file adds circd to.
 	for f in passwd group shadow gshadow; do
-		[ -f /etc/$f ] && grep -E '^(root|dialout|plugdev):' /etc/$f >"$root/etc/$f" || true
+		grep -E '^(root|dialout|plugdev):' /etc/$f >"$root/etc/$f" 2>/dev/null || true
 	done
 	grep -q '^plugdev:' "$root/etc/group" || echo 'plugdev:x:46:' >>"$root/etc/group"
-	if DPKG_ROOT="$root" systemd-sysusers --root="$root" "$root/usr/lib/sysusers.d/circd.conf" \
-		>"$tmp/sysusers.log" 2>&1 &&
-		DPKG_ROOT="$root" systemd-tmpfiles --root="$root" --create "$root/usr/lib/tmpfiles.d/circd.conf" \
-		>>"$tmp/sysusers.log" 2>&1; then
-		grep -q '^circd:' "$root/etc/passwd" || fail "sysusers made no circd user"
-		grep -q '^dialout:.*circd' "$root/etc/group" || fail "circd is not in dialout"
+	grep -q '^dialout:' "$root/etc/group" || echo 'dialout:x:20:' >>"$root/etc/group"
+	maint() { # maint SCRIPT ARGS...: as dpkg --root=$root would run it
+		DPKG_ROOT="$root" DPKG_MAINTSCRIPT_PACKAGE=circd DPKG_MAINTSCRIPT_NAME=$1 \
+			DPKG_MAINTSCRIPT_ARCH="$arch" sh -e "$ctl/$@" >>"$tmp/maint.log" 2>&1
+	}
+	before=$failed; failed=0
+	if maint postinst configure ""; then
 		uid=$(grep '^circd:' "$root/etc/passwd" | cut -d: -f3)
+		[ -n "$uid" ] || fail "postinst made no circd user"
+		grep -q '^dialout:.*circd' "$root/etc/group" || fail "postinst did not add circd to dialout"
 		m=$(stat -c '%a %u' "$root/var/lib/circd" 2>/dev/null || true)
-		[ "$m" = "750 $uid" ] || fail "/var/lib/circd is '$m', not 750 circd ($uid)"
-		echo "   circd user ($uid), its groups and /var/lib/circd (0750) made in the scratch root"
+		[ "$m" = "750 $uid" ] || fail "/var/lib/circd is '$m', not 0750 circd ($uid)"
+		[ -L "$root/$wants" ] || fail "postinst did not enable circd.service"
+		[ "$failed" = 0 ] &&
+			echo "   postinst: circd user ($uid), its groups, /var/lib/circd 0750, circd.service enabled"
+		maint prerm remove || fail "prerm remove"
+		maint postrm remove || fail "postrm remove"
+		maint postrm purge || fail "postrm purge"
+		[ -L "$root/$wants" ] && fail "postrm purge left circd.service enabled"
+		[ "$failed" = 0 ] && echo "   prerm remove, postrm remove, postrm purge: circd.service no longer enabled"
 	else
-		cat "$tmp/sysusers.log"; fail "systemd-sysusers/systemd-tmpfiles on the scratch root"
+		fail "postinst configure failed in the scratch root"
 	fi
+	[ "$failed" = 0 ] || sed 's/^/   /' "$tmp/maint.log"
+	[ "$before" = 0 ] || failed=1
+	[ "$host_had_wants" = yes ] || [ ! -L "/$wants" ] || fail "the maintainer scripts enabled circd on the host"
 else
-	echo "   (skipped: needs root and systemd-sysusers)"
+	echo "   (skipped: needs root, systemd-sysusers and deb-systemd-helper)"
 fi
 
 # ---- 6. lintian ----
