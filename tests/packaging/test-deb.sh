@@ -11,10 +11,11 @@
 #     CIRCD_DEB_CHECK=1: `make check` is the test suite's job);
 #  3. checks each package's contents and maintainer scripts: the conffile,
 #     unit, sysusers and tmpfiles files, plugins in the right package;
-#  4. unpacks every .deb into a scratch root (dpkg -x) and runs that root's
-#     circd -t on the shipped /etc/circd/circd.conf with the shipped
-#     plugins, circctl --version, and builds the template plugin from
-#     circd-dev against the shipped header and .pc;
+#  4. unpacks every .deb into a scratch root (dpkg -x) and runs
+#     debian/tests/installed (the autopkgtest) on it: that root's circd -t
+#     on the shipped /etc/circd/circd.conf with the shipped plugins,
+#     circctl --version, and the template plugin from circd-dev built with
+#     the shipped header and .pc, then loaded;
 #  5. runs circd's postinst, prerm and postrm against the scratch root
 #     (DPKG_ROOT, as dpkg --root would): user, directories, enabled unit,
 #     and nothing of it on the host;
@@ -129,40 +130,16 @@ for d in "$tmp"/*.deb; do
 	case "$d" in *-dbgsym_*) continue ;; esac
 	dpkg -x "$d" "$root"
 done
-say "circd -t on the shipped circd.conf"
-if "$root/usr/sbin/circd" -t -c "$root/etc/circd/circd.conf" --plugin-dir "$root/$plugindir" \
-	>"$tmp/circd-t.log" 2>&1; then
-	sed 's/^/   /' "$tmp/circd-t.log"
+# debian/tests/installed is also the autopkgtest: the same checks on an
+# installed system.
+say "debian/tests/installed on the scratch root (circd -t, plugins, circctl, template plugin)"
+mkdir "$tmp/installed"
+if CIRCD_ROOT="$root" AUTOPKGTEST_TMP="$tmp/installed" sh "$srcdir/debian/tests/installed" \
+	>"$tmp/installed.log" 2>&1; then
+	sed 's/^/   /' "$tmp/installed.log"
 else
-	sed 's/^/   /' "$tmp/circd-t.log"
-	fail "circd -t refused the shipped configuration"
-fi
-"$root/usr/sbin/circd" --list-plugins --plugin-dir "$root/$plugindir" -c "$root/etc/circd/circd.conf" \
-	>"$tmp/plugins.log" 2>&1 || true
-sed 's/^/   /' "$tmp/plugins.log"
-for p in sim sip2 jsonl; do
-	grep -q "$p" "$tmp/plugins.log" || fail "circd --list-plugins does not show $p"
-done
-"$root/usr/sbin/circd" --help | grep -q 'default /etc/circd/circd.conf' ||
-	fail "circd's default configuration file is not /etc/circd/circd.conf"
-say "circctl --version"
-"$root/usr/bin/circctl" --version || fail "circctl --version"
-
-if [ -n "$dev_deb" ]; then
-	say "the template plugin against circd-dev (pkg-config circd-plugin)"
-	pcdir="$root/usr/lib/$triplet/pkgconfig"
-	pv() { PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$root" pkg-config "$@" circd-plugin; }
-	[ "$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --variable=plugindir circd-plugin)" = "/$plugindir" ] ||
-		fail "circd-plugin.pc: plugindir is not /$plugindir"
-	mkdir -p "$tmp/oot"
-	# shellcheck disable=SC2046
-	if ${CC:-cc} $(pv --cflags) -fPIC -shared -o "$tmp/oot/example.so" \
-		"$root/usr/share/doc/circd-dev/examples/example.c" 2>"$tmp/oot.log"; then
-		"$root/usr/sbin/circd" --list-plugins --plugin-dir "$tmp/oot" \
-			-c "$root/etc/circd/circd.conf" 2>&1 | sed 's/^/   /'
-	else
-		cat "$tmp/oot.log"; fail "example.c does not build against circd-dev"
-	fi
+	sed 's/^/   /' "$tmp/installed.log"
+	fail "debian/tests/installed on the scratch root"
 fi
 
 # ---- 5. maintainer scripts against the scratch root ----
