@@ -72,6 +72,7 @@ if ! (cd "$tmp/circd" && DEB_BUILD_OPTIONS="$opts" dpkg-buildpackage -us -uc -b)
 	exit 1
 fi
 ls "$tmp"/*.deb | sed "s|^$tmp/|   |"
+echo "   (built in $(($(date +%s) - start)) s)"
 
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -191,13 +192,14 @@ fi
 # ---- 6. lintian ----
 say "lintian (log: $tmp/lintian.log)"
 changes=$(ls "$tmp"/*.changes | head -1)
+lintian_start=$(date +%s)
 if lintian --fail-on error --display-info "$changes" >"$tmp/lintian.log" 2>&1; then
 	:
 else
 	fail "lintian reports errors"
 fi
 if [ -s "$tmp/lintian.log" ]; then sed 's/^/   /' "$tmp/lintian.log"; else echo "   (no tags)"; fi
-echo "   E: $(grep -c '^E:' "$tmp/lintian.log" || true)  W: $(grep -c '^W:' "$tmp/lintian.log" || true)  I: $(grep -c '^I:' "$tmp/lintian.log" || true)"
+echo "   E: $(grep -c '^E:' "$tmp/lintian.log" || true)  W: $(grep -c '^W:' "$tmp/lintian.log" || true)  I: $(grep -c '^I:' "$tmp/lintian.log" || true)  ($(($(date +%s) - lintian_start)) s)"
 
 echo "check-package: $(($(date +%s) - start)) s"
 if [ "$failed" = 0 ]; then echo "PASS: packages build, install into a root and pass circd -t and lintian"; fi
