@@ -37,6 +37,15 @@ for t in dpkg-buildpackage dpkg-deb lintian; do
 		echo "SKIP: $t not found (Debian packages dpkg-dev debhelper lintian)"; exit 77; }
 done
 
+# The package's version follows the release: a new AC_INIT version needs a
+# debian/changelog entry (native package: the versions are the same).
+upstream=$(sed -n 's/^AC_INIT(\[circd\], *\[\([^]]*\)\].*/\1/p' "$srcdir/configure.ac")
+packaged=$(dpkg-parsechangelog -l "$srcdir/debian/changelog" -SVersion)
+if [ "$upstream" != "$packaged" ]; then
+	echo "FAIL: configure.ac says $upstream, debian/changelog $packaged: add a changelog entry"
+	exit 1
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/circd-deb.XXXXXX")
 cleanup() {
 	if [ "$failed" = 0 ] && [ "${CIRCD_DEB_KEEP:-0}" != 1 ]; then
