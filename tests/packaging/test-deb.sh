@@ -76,7 +76,7 @@ opts=${DEB_BUILD_OPTIONS:-}
 [ "${CIRCD_DEB_CHECK:-0}" = 1 ] || opts="nocheck $opts"
 case "$opts" in *parallel=*) ;; *) opts="$opts parallel=$(nproc 2>/dev/null || echo 2)" ;; esac
 if ! (cd "$tmp/circd" && DEB_BUILD_OPTIONS="$opts" dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
-	tail -40 "$tmp/build.log"
+	tail -40 "$tmp/build.log" | sed "s/^/   /"
 	fail "dpkg-buildpackage failed"
 	exit 1
 fi
@@ -211,5 +211,5 @@ if [ -s "$tmp/lintian.log" ]; then sed 's/^/   /' "$tmp/lintian.log"; else echo 
 echo "   E: $(grep -c '^E:' "$tmp/lintian.log" || true)  W: $(grep -c '^W:' "$tmp/lintian.log" || true)  I: $(grep -c '^I:' "$tmp/lintian.log" || true)  ($(($(date +%s) - lintian_start)) s)"
 
 echo "check-package: $(($(date +%s) - start)) s"
-if [ "$failed" = 0 ]; then echo "PASS: packages build, install into a root and pass circd -t and lintian"; fi
+[ "$failed" = 0 ] && echo "packages build, install into a scratch root, pass circd -t and lintian"
 exit "$failed"
