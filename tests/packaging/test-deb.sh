@@ -7,8 +7,9 @@
 #  1. copies SRCDIR (tracked and untracked-but-not-ignored files, i.e. the
 #     working tree as it is, without build trees) into a temporary
 #     directory: the build never writes into SRCDIR;
-#  2. dpkg-buildpackage -us -uc -b there (DEB_BUILD_OPTIONS=nocheck unless
-#     CIRCD_DEB_CHECK=1: `make check` is the test suite's job);
+#  2. dpkg-buildpackage -us -uc -b there, with the nocheck build option and
+#     profile unless CIRCD_DEB_CHECK=1 (`make check` is the test suite's
+#     job; CIRCD_DEB_CHECK=1 also needs the tests' Build-Depends);
 #  3. checks each package's contents and maintainer scripts: the conffile,
 #     unit, sysusers and tmpfiles files, plugins in the right package;
 #  4. unpacks every .deb into a scratch root (dpkg -x) and runs
@@ -73,9 +74,12 @@ fi
 # ---- 2. build ----
 say "dpkg-buildpackage -us -uc -b (log: $tmp/build.log)"
 opts=${DEB_BUILD_OPTIONS:-}
-[ "${CIRCD_DEB_CHECK:-0}" = 1 ] || opts="nocheck $opts"
+profiles=${DEB_BUILD_PROFILES:-}
+# nocheck as both option and profile: the tests' Build-Depends (<!nocheck>)
+# are then not required either.
+[ "${CIRCD_DEB_CHECK:-0}" = 1 ] || { opts="nocheck $opts"; profiles="nocheck $profiles"; }
 case "$opts" in *parallel=*) ;; *) opts="$opts parallel=$(nproc 2>/dev/null || echo 2)" ;; esac
-if ! (cd "$tmp/circd" && DEB_BUILD_OPTIONS="$opts" dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+if ! (cd "$tmp/circd" && DEB_BUILD_OPTIONS="$opts" DEB_BUILD_PROFILES="$profiles" dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
 	tail -40 "$tmp/build.log" | sed "s/^/   /"
 	fail "dpkg-buildpackage failed"
 	exit 1
