@@ -119,7 +119,9 @@ if grep -q '^include plugins/mqtt/local.mk' "$srcdir/Makefile.am"; then
 	if [ -z "$mqtt_deb" ]; then
 		fail "the tree builds plugins/mqtt but there is no circd-plugin-mqtt .deb"
 	else
-		has "$mqtt_deb" /$plugindir/mqtt.so /usr/share/doc/circd-plugin-mqtt/README.md
+		has "$mqtt_deb" /$plugindir/mqtt.so
+		grep -q '^/usr/share/doc/circd-plugin-mqtt/README\.md' "$tmp/list" ||
+			fail "circd-plugin-mqtt lacks the plugin's README.md"
 		dpkg-deb -f "$mqtt_deb" Depends | grep -q libmosquitto ||
 			fail "circd-plugin-mqtt does not depend on libmosquitto"
 	fi
