@@ -23,7 +23,7 @@ daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-contr
 	lib/libcircd-tags.la lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
 
 circd_SOURCES = daemon/main.c
-circd_CPPFLAGS = $(daemon_libcircd_core_la_CPPFLAGS)
+circd_CPPFLAGS = $(daemon_libcircd_core_la_CPPFLAGS) -DCIRCD_USER='"$(CIRCD_USER)"'
 circd_LDADD = daemon/libcircd-core.la
 
 # Unit tests of the core's modules.
@@ -49,11 +49,15 @@ tests_unit_test_mailbox_LDADD = $(core_test_ldadd)
 
 # Deliberately broken plugins the loader test must refuse (check-only, never installed).
 badplug_ldflags = -module -avoid-version -shared -rpath /nowhere
-check_LTLIBRARIES += tests/unit/badplug/good.la tests/unit/badplug/bad_magic.la \
+check_LTLIBRARIES += tests/unit/badplug/good.la tests/unit/badplug/usb_reader.la \
+	tests/unit/badplug/bad_magic.la \
 	tests/unit/badplug/bad_major.la tests/unit/badplug/bad_minor.la \
 	tests/unit/badplug/bad_small.la tests/unit/badplug/no_symbol.la
 tests_unit_badplug_good_la_SOURCES = tests/unit/badplug/badplug.c
 tests_unit_badplug_good_la_LDFLAGS = $(badplug_ldflags)
+tests_unit_badplug_usb_reader_la_SOURCES = tests/unit/badplug/badplug.c
+tests_unit_badplug_usb_reader_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_USB -DBADPLUG_NAME='"usb_reader"'
+tests_unit_badplug_usb_reader_la_LDFLAGS = $(badplug_ldflags)
 tests_unit_badplug_bad_magic_la_SOURCES = tests/unit/badplug/badplug.c
 tests_unit_badplug_bad_magic_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_MAGIC -DBADPLUG_NAME='"bad_magic"'
 tests_unit_badplug_bad_magic_la_LDFLAGS = $(badplug_ldflags)
@@ -69,3 +73,13 @@ tests_unit_badplug_bad_small_la_LDFLAGS = $(badplug_ldflags)
 tests_unit_badplug_no_symbol_la_SOURCES = tests/unit/badplug/badplug.c
 tests_unit_badplug_no_symbol_la_CPPFLAGS = $(AM_CPPFLAGS) -DBADPLUG_NO_SYMBOL
 tests_unit_badplug_no_symbol_la_LDFLAGS = $(badplug_ldflags)
+
+# udev rules for the plugins' USB readers, made by the circd just built from
+# the plugins just built (their USB id tables).
+udevrules_DATA = systemd/70-circd.rules
+CLEANFILES += systemd/70-circd.rules
+systemd/70-circd.rules: circd $(plugins_LTLIBRARIES)
+	$(AM_V_GEN)$(MKDIR_P) systemd && ./circd --udev-rules=$(CIRCD_USER) --plugin-dir plugins/.libs > $@.tmp && mv $@.tmp $@
+
+TESTS += tests/unit/test-udev-rules.sh
+EXTRA_DIST += tests/unit/test-udev-rules.sh

@@ -22,6 +22,17 @@ __attribute__((unused)) static const struct circd_option options[] = {
 	CIRCD_OPTION_END,
 };
 
+#ifdef BADPLUG_USB
+static const struct circd_usb_id usb_ids[] = {
+	{ 0x0ab1, 0x0002, "FEIG ID CPR40 (test table)" },
+	{ 0x0ab1, 0x0073, NULL },
+	{ 0, 0, NULL },
+};
+#define BADPLUG_USB_IDS usb_ids
+#else
+#define BADPLUG_USB_IDS NULL
+#endif
+
 #ifndef BADPLUG_NAME
 #define BADPLUG_NAME "good"
 #endif
@@ -55,6 +66,7 @@ CIRCD_EXPORT const struct circd_plugin circd_plugin_descriptor = {
 	.kinds = CIRCD_KIND_READER,
 	.options = options,
 	.ops = { create, run, destroy },
+	.usb_ids = BADPLUG_USB_IDS,
 };
 #else
 CIRCD_EXPORT int circd_plugin_something_else;
