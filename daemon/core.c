@@ -36,8 +36,6 @@
 
 /* ---- schema source for config_check_options() ---- */
 
-static struct plugin_registry *schema_registry;
-
 static const struct circd_option *schema_plugin(void *userdata, const char *name, uint32_t *kinds,
 						const char **why)
 {
@@ -61,7 +59,6 @@ static const struct circd_option *schema_role(void *userdata, const char *role)
 
 void core_schema_source(struct plugin_registry *reg, struct config_schema_source *out)
 {
-	schema_registry = reg;
 	*out = (struct config_schema_source){ .plugin = schema_plugin, .role = schema_role,
 					      .userdata = reg };
 }

@@ -109,7 +109,6 @@ int core_reload(struct core *core)
 		config_errors_free(&errs);
 		config_free(ncfg);
 		plugin_registry_free(&nreg);
-		core_schema_source(&core->plugins, &(struct config_schema_source){ 0 });
 		core->state = "running";
 		sd_notify(0, "READY=1");
 		return -EINVAL;
