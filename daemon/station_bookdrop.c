@@ -81,12 +81,19 @@ static void bookdrop_on_event(struct station *st, struct instance *dev, const st
 	struct bookdrop *b = st->data;
 	uint64_t now = now_monotonic_usec();
 	/* Tags without a UID (a device that only knows the barcode) are keyed
-	 * by their item id. */
+	 * by a 64-bit FNV-1a hash of their item id: long ids that share a
+	 * prefix must not look like the same tag. */
 	const uint8_t *key = ev->uid;
 	uint8_t key_len = ev->uid_len;
+	uint8_t id_key[8];
 	if (!key_len && ev->item_id) {
-		key = (const uint8_t *)ev->item_id;
-		key_len = (uint8_t)(strlen(ev->item_id) < CIRCD_UID_MAX ? strlen(ev->item_id) : CIRCD_UID_MAX);
+		uint64_t h = 14695981039346656037ULL;
+		for (const char *c = ev->item_id; *c; c++)
+			h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+		for (int i = 0; i < 8; i++)
+			id_key[i] = (uint8_t)(h >> (8 * i));
+		key = id_key;
+		key_len = sizeof(id_key);
 	}
 	switch (ev->type) {
 	case CIRCD_EV_TAG_SEEN:
