@@ -163,7 +163,9 @@ static void try_connect(struct mbdev *m)
 	m->timeouts_in_row = 0;
 	m->clean_polls = 0;
 	m->next_poll_usec = now_usec(m);
-	set_health(m, CIRCD_HEALTH_OK, "connected");
+	/* OK only once the device has answered a poll: an RTU "connection"
+	 * is just an open tty, and a TCP gateway may accept with nothing
+	 * behind it. */
 }
 
 static int emit_retry(struct mbdev *m, const struct circd_event *ev)
@@ -298,7 +300,10 @@ static int poll_once(struct mbdev *m)
 	if (!m->connected)
 		return 0;
 	m->timeouts_in_row = 0;
-	if (m->health == CIRCD_HEALTH_DEGRADED && ++m->clean_polls >= OK_AFTER_CLEAN_POLLS) {
+	if (m->health != CIRCD_HEALTH_OK && m->health != CIRCD_HEALTH_DEGRADED) {
+		set_health(m, CIRCD_HEALTH_OK, "answering");
+	} else if (m->health == CIRCD_HEALTH_DEGRADED &&
+		   ++m->clean_polls >= OK_AFTER_CLEAN_POLLS) {
 		m->host->log(m->inst, CIRCD_LOG_NOTICE,
 			     "recovered (so far %u timeouts, %u exception responses, %u protocol errors)",
 			     m->timeouts, m->exceptions, m->protocol_errors);

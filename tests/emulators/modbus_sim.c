@@ -3,10 +3,12 @@
  * modbus_sim — a scriptable Modbus TCP device for tests, on libmodbus's
  * server API.  Written from the protocol, not from plugins/modbus.
  *
- *   modbus_sim [--port N] [--log FILE]
+ *   modbus_sim [--port N | --rtu] [--log FILE]
  *
  * Listens on 127.0.0.1 (port 0 = any free one) and prints "port N" on
  * stdout once it does.  One client at a time; a new one replaces the old.
+ * With --rtu it is an RTU slave (address 1) on the master side of a new
+ * pty pair instead, and prints "pty /dev/pts/N": the client opens that.
  * All four tables have 1000 points at addresses 0..999.
  *
  * Control lines on stdin, each answered "ok" or "error: ..." on stdout:
@@ -22,11 +24,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pty.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <modbus.h>
@@ -71,12 +75,13 @@ static void log_writes(struct sim *s, const uint8_t *req)
 
 static void serve_request(struct sim *s)
 {
-	uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
+	uint8_t req[MODBUS_MAX_ADU_LENGTH];
 
 	modbus_set_socket(s->ctx, s->client_fd);
 	int n = modbus_receive(s->ctx, req);
 	if (n < 0) {
-		drop_client(s);
+		if (s->listen_fd >= 0) /* RTU: a bad frame; the line stays */
+			drop_client(s);
 		return;
 	}
 	if (n == 0 || s->fault_timeout)
@@ -99,7 +104,8 @@ static const char *control(struct sim *s, char *line)
 	int n = sscanf(line, "%31s %31s %31s %ld", a, b, c, &value);
 
 	if (n >= 1 && strcmp(a, "close") == 0) {
-		drop_client(s);
+		if (s->listen_fd >= 0) /* a pty stays */
+			drop_client(s);
 		return "ok";
 	}
 	if (n >= 1 && strcmp(a, "quit") == 0)
@@ -135,12 +141,15 @@ int main(int argc, char **argv)
 {
 	struct sim s = { .client_fd = -1 };
 	int port = 0;
+	bool rtu = false;
 	char line[256];
 	size_t len = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
 			port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--rtu") == 0)
+			rtu = true;
 		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			s.log = fopen(argv[++i], "a");
 			if (!s.log) {
@@ -148,23 +157,45 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		} else {
-			fprintf(stderr, "usage: modbus_sim [--port N] [--log FILE]\n");
+			fprintf(stderr, "usage: modbus_sim [--port N | --rtu] [--log FILE]\n");
 			return 2;
 		}
 	}
-	s.ctx = modbus_new_tcp("127.0.0.1", port);
 	s.map = modbus_mapping_new(POINTS, POINTS, POINTS, POINTS);
-	if (!s.ctx || !s.map)
+	if (!s.map)
 		return 1;
-	s.listen_fd = modbus_tcp_listen(s.ctx, 1);
-	if (s.listen_fd < 0) {
-		fprintf(stderr, "listen: %s\n", modbus_strerror(errno));
-		return 1;
+	if (rtu) {
+		/* The client opens the slave side; keeping it open here too
+		 * means the master never sees a hang-up between clients. */
+		struct termios raw;
+		char name[128];
+		int slave;
+		memset(&raw, 0, sizeof(raw));
+		cfmakeraw(&raw);
+		if (openpty(&s.client_fd, &slave, name, &raw, NULL) < 0) {
+			perror("openpty");
+			return 1;
+		}
+		s.ctx = modbus_new_rtu(name, 19200, 'E', 8, 1);
+		if (!s.ctx)
+			return 1;
+		modbus_set_slave(s.ctx, 1);
+		s.listen_fd = -1;
+		printf("pty %s\n", name);
+	} else {
+		s.ctx = modbus_new_tcp("127.0.0.1", port);
+		if (!s.ctx)
+			return 1;
+		s.listen_fd = modbus_tcp_listen(s.ctx, 1);
+		if (s.listen_fd < 0) {
+			fprintf(stderr, "listen: %s\n", modbus_strerror(errno));
+			return 1;
+		}
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		getsockname(s.listen_fd, (struct sockaddr *)&sa, &sl);
+		printf("port %d\n", ntohs(sa.sin_port));
 	}
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	getsockname(s.listen_fd, (struct sockaddr *)&sa, &sl);
-	printf("port %d\n", ntohs(sa.sin_port));
 	fflush(stdout);
 
 	for (;;) {
@@ -191,7 +222,7 @@ int main(int argc, char **argv)
 			if (len == sizeof(line) - 1)
 				len = 0;
 		}
-		if (p[1].revents & POLLIN) {
+		if (s.listen_fd >= 0 && (p[1].revents & POLLIN)) {
 			int fd = accept(s.listen_fd, NULL, NULL);
 			if (fd >= 0) {
 				drop_client(&s);
@@ -202,7 +233,8 @@ int main(int argc, char **argv)
 			serve_request(&s);
 	}
 	drop_client(&s);
-	close(s.listen_fd);
+	if (s.listen_fd >= 0)
+		close(s.listen_fd);
 	modbus_mapping_free(s.map);
 	modbus_free(s.ctx);
 	if (s.log)

@@ -43,7 +43,9 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static void sim_start(struct fixture *fx)
+/* Start the simulator: TCP, or RTU on a pty pair (its slave side's name in
+ * pty_name). */
+static void sim_start(struct fixture *fx, char *pty_name, size_t pty_size)
 {
 	int in[2], out[2];
 	const char *top = getenv("top_builddir");
@@ -59,7 +61,7 @@ static void sim_start(struct fixture *fx)
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		execl(bin, bin, "--log", fx->log, (char *)NULL);
+		execl(bin, bin, "--log", fx->log, pty_name ? "--rtu" : NULL, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -70,7 +72,15 @@ static void sim_start(struct fixture *fx)
 	assert_non_null(fx->from_sim);
 	char line[64];
 	assert_non_null(fgets(line, sizeof(line), fx->from_sim));
-	assert_int_equal(sscanf(line, "port %d", &fx->port), 1);
+	if (pty_name) {
+		char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		assert_true(strncmp(line, "pty ", 4) == 0 && strlen(line + 4) < pty_size);
+		strcpy(pty_name, line + 4);
+	} else {
+		assert_int_equal(sscanf(line, "port %d", &fx->port), 1);
+	}
 }
 
 __attribute__((format(printf, 2, 3))) static void sim(struct fixture *fx, const char *fmt, ...)
@@ -130,9 +140,12 @@ static void start_plugin(struct fixture *fx, const char *map, const char *const 
 	_cleanup_free_ char *map_opt = xasprintf("map=%s", fx->map);
 	_cleanup_free_ char *port_opt = NULL;
 
+	char pty_name[128];
+	bool rtu = extra && *extra && strcmp(*extra, "mode=rtu") == 0;
+
 	write_file(fx->map, map);
-	sim_start(fx);
-	port_opt = xasprintf("port=%d", fx->port);
+	sim_start(fx, rtu ? pty_name : NULL, sizeof(pty_name));
+	port_opt = rtu ? xasprintf("device=%s", pty_name) : xasprintf("port=%d", fx->port);
 	opts[n++] = map_opt;
 	opts[n++] = port_opt;
 	opts[n++] = "poll_ms=10";
@@ -415,6 +428,10 @@ static void test_faults(void **state)
 	assert_true(health_seen(fx, CIRCD_HEALTH_OFFLINE, mark, 2000));
 	sim(fx, "fault timeout off");
 	assert_int_equal(fakehost_wait_health(fx->fh, CIRCD_HEALTH_OK, 2000), 0);
+	/* polled on the new connection (so that `close` below closes it) */
+	size_t n = fakehost_event_count(fx->fh);
+	sim(fx, "set input_reg 0 5");
+	assert_event(event_n(fx, n), CIRCD_EV_SENSOR, "level", 5);
 
 	/* the device hangs up: OFFLINE, reconnect, OK; state re-read */
 	mark = fakehost_health_count(fx->fh);
@@ -422,9 +439,37 @@ static void test_faults(void **state)
 	assert_true(health_seen(fx, CIRCD_HEALTH_OFFLINE, mark, 2000));
 	assert_int_equal(fakehost_wait_health(fx->fh, CIRCD_HEALTH_OK, 2000), 0);
 	assert_true(fakehost_log_contains(fx->fh, "connection lost"));
-	size_t n = fakehost_event_count(fx->fh);
+	n = fakehost_event_count(fx->fh);
 	sim(fx, "set discrete 0 1");
 	assert_event(event_n(fx, n), CIRCD_EV_INPUT, "door", 1);
+	stop_plugin(fx);
+}
+
+/* The same over RTU: the plugin on the slave side of a pty pair. */
+static void test_rtu(void **state)
+{
+	struct fixture *fx = *state;
+
+	start_plugin(fx,
+		     "input  door  discrete 0\n"
+		     "sensor fill  input_reg 3 high=90 low=80\n"
+		     "output lamp  coil 1 verify\n"
+		     "output sorter_bin holding 2 verify\n",
+		     (const char *[]){ "mode=rtu", "baud=19200", "parity=E", "slave_id=1", NULL });
+	assert_event(event_n(fx, 0), CIRCD_EV_INPUT, "door", 0);
+	assert_event(event_n(fx, 1), CIRCD_EV_SENSOR, "fill", 0);
+	sim(fx, "set discrete 0 1");
+	assert_event(event_n(fx, 2), CIRCD_EV_INPUT, "door", 1);
+	sim(fx, "set input_reg 3 95");
+	assert_event(event_n(fx, 3), CIRCD_EV_SENSOR, "fill", 95);
+	assert_int_equal(command(fx, CIRCD_CMD_OUTPUT, 1, "lamp", NULL), 0);
+	assert_true(log_has(fx, "coil 1 1"));
+	assert_int_equal(command(fx, CIRCD_CMD_SELECT_BIN, 12, NULL, NULL), 0);
+	assert_true(log_has(fx, "holding 2 12"));
+	sim(fx, "fault exception 1 on");
+	assert_int_equal(fakehost_wait_health(fx->fh, CIRCD_HEALTH_DEGRADED, 2000), 0);
+	sim(fx, "fault exception 1 off");
+	assert_int_equal(fakehost_wait_health(fx->fh, CIRCD_HEALTH_OK, 2000), 0);
 	stop_plugin(fx);
 }
 
@@ -456,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_device, setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN);
