@@ -1,0 +1,36 @@
+# plugins/feig: FEIG OBID ISO-Host readers over serial or TCP; tested
+# against tests/emulators/feig_emulator.py.
+plugins_LTLIBRARIES += plugins/feig.la
+plugins_feig_la_SOURCES = \
+	plugins/feig/feig-plugin.h \
+	plugins/feig/feig.c \
+	plugins/feig/feig_reader.c \
+	plugins/feig/feig_frame.h \
+	plugins/feig/feig_frame.c
+plugins_feig_la_LDFLAGS = $(CIRCD_PLUGIN_LINK)
+plugins_feig_la_LIBADD = lib/libcircd-transport.la
+
+# The plugin through the fake host against the emulator (pty and TCP)
+check_PROGRAMS += tests/unit/test_plugin_feig
+TESTS += tests/unit/test_plugin_feig
+tests_unit_test_plugin_feig_SOURCES = tests/unit/test_plugin_feig.c
+tests_unit_test_plugin_feig_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS) \
+	-DEMULATOR='"$(abs_top_srcdir)/tests/emulators/feig_emulator.py"'
+tests_unit_test_plugin_feig_LDADD = $(FAKEHOST_TEST_LDADD) -lutil
+EXTRA_DIST += tests/emulators/feig_emulator.py
+
+# Fuzz target: frames and answer parsers (corpus replay always; libFuzzer
+# with --enable-fuzzing)
+check_PROGRAMS += tests/fuzz/replay_feig_frame
+tests_fuzz_replay_feig_frame_SOURCES = tests/fuzz/fuzz_feig_frame.c tests/fuzz/replay_main.c \
+	plugins/feig/feig_frame.c
+tests_fuzz_replay_feig_frame_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/feig \
+	-DFUZZ_NAME='"feig_frame"'
+TESTS += tests/fuzz/replay_feig_frame
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_feig_frame
+tests_fuzz_fuzz_feig_frame_SOURCES = tests/fuzz/fuzz_feig_frame.c plugins/feig/feig_frame.c
+tests_fuzz_fuzz_feig_frame_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/feig
+tests_fuzz_fuzz_feig_frame_LDFLAGS = -fsanitize=fuzzer
+FUZZ_TARGETS += tests/fuzz/fuzz_feig_frame
+endif

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A FEIG OBID ISO-Host reader (H20800) with a virtual RF field, for tests.
+
+Written from the manual and rfid.md, independently of plugins/feig: its own
+CRC, its own frame parsing.  It answers
+
+    [0x69] RF reset, [0xB0 0x01] inventory (MODE.MORE continuation, at most
+    --max-sets data sets per answer, status 0x94 when more are left),
+    [0xB0 0x23] read multiple blocks (each block's bytes reversed, as a
+    FEIG reader sends them), [0xB0 0x27] write AFI, [0xB0 0x2B] get system
+    information
+
+on one of
+    --pty-fd N       the master side of a pty the caller opened (inherited)
+    --pty            a pty of its own; prints "PTY /dev/pts/N"
+    --tcp PORT       127.0.0.1:PORT (0 = any; prints "TCP <port>")
+
+and takes orders from --control FILE, a file the test appends lines to:
+
+    add UID [dsfid=HH] [afi=HH] [eas=0|1] [bs=N] [mem=HEX]   a tag enters the field
+    remove UID                                               it leaves
+    fault KIND [N]      the next N answers (default 1) are spoiled:
+                        silent, badcrc, truncated, garbage, rf_error (0x83),
+                        afi_ignored (write AFI says OK, changes nothing),
+                        write_error (write AFI answers 0x03)
+    maxsets N           data sets per inventory answer
+    unplug MS           close the connection / refuse it for MS ms (TCP)
+
+After every change it writes the field to --state FILE, one line per tag:
+"UID afi=HH dsfid=HH eas=N", then "requests=N".
+"""
+import argparse
+import os
+import pty
+import select
+import socket
+import sys
+import time
+import tty
+
+
+def crc16(data):
+    """CRC-16 as in H20800 §3.3: poly 0x8408, preset 0xFFFF, LSB first."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            if crc & 1:
+                crc = (crc >> 1) ^ 0x8408
+            else:
+                crc >>= 1
+    return crc
+
+
+def make_frame(addr, cmd, status, data=b""):
+    body = bytes([addr, cmd, status]) + bytes(data)
+    if len(body) + 3 <= 255:
+        frame = bytes([len(body) + 3]) + body
+    else:
+        alen = len(body) + 5
+        frame = bytes([0x02, alen >> 8, alen & 0xFF]) + body
+    c = crc16(frame)
+    return frame + bytes([c & 0xFF, c >> 8])
+
+
+class Tag:
+    def __init__(self, uid, dsfid=0, afi=0, eas=0, block_size=4, memory=b""):
+        self.uid = uid
+        self.dsfid = dsfid
+        self.afi = afi
+        self.eas = eas
+        self.block_size = block_size
+        if len(memory) % block_size:
+            memory += bytes(block_size - len(memory) % block_size)
+        self.memory = bytearray(memory or bytes(28 * block_size))
+
+    @property
+    def blocks(self):
+        return len(self.memory) // self.block_size
+
+
+class Reader:
+    def __init__(self, state_path, max_sets):
+        self.tags = {}          # UID bytes -> Tag, in arrival order
+        self.faults = []        # kinds, one per coming answer
+        self.max_sets = max_sets
+        self.pending = []       # inventory data sets not yet sent (MORE)
+        self.state_path = state_path
+        self.requests = 0
+        self.unplug_until = 0.0
+
+    def save_state(self):
+        if not self.state_path:
+            return
+        lines = ["%s afi=%02X dsfid=%02X eas=%d" % (t.uid.hex().upper(), t.afi, t.dsfid, t.eas)
+                 for t in self.tags.values()]
+        lines.append("requests=%d" % self.requests)
+        tmp = self.state_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(tmp, self.state_path)
+
+    def control(self, line):
+        words = line.split()
+        if not words:
+            return
+        verb, args = words[0], words[1:]
+        if verb == "add":
+            opts = dict(a.split("=", 1) for a in args[1:])
+            tag = Tag(bytes.fromhex(args[0]), int(opts.get("dsfid", "0"), 16),
+                      int(opts.get("afi", "0"), 16), int(opts.get("eas", "0")),
+                      int(opts.get("bs", "4")), bytes.fromhex(opts.get("mem", "")))
+            self.tags[tag.uid] = tag
+        elif verb == "remove":
+            self.tags.pop(bytes.fromhex(args[0]), None)
+        elif verb == "fault":
+            self.faults += [args[0]] * (int(args[1]) if len(args) > 1 else 1)
+        elif verb == "maxsets":
+            self.max_sets = int(args[0])
+        elif verb == "unplug":
+            self.unplug_until = time.monotonic() + int(args[0]) / 1000.0
+        else:
+            print("feig_emulator: unknown control line %r" % line, file=sys.stderr)
+        self.save_state()
+
+    def handle(self, addr, cmd, data):
+        """One request -> the answer's (status, data); None = no answer."""
+        self.requests += 1
+        if cmd == 0x69:
+            return 0x00, b""
+        if cmd != 0xB0 or not data:
+            return 0x80, b""
+        sub, rest = data[0], data[1:]
+        if sub == 0x01:
+            mode = rest[0] if rest else 0
+            if not mode & 0x80:
+                self.pending = [bytes([0x03, t.dsfid]) + t.uid for t in self.tags.values()]
+            if not self.pending:
+                return 0x01, b""
+            now, self.pending = self.pending[:self.max_sets], self.pending[self.max_sets:]
+            return (0x94 if self.pending else 0x00), bytes([len(now)]) + b"".join(now)
+        if len(rest) < 9 or rest[0] & 0x07 != 0x01:
+            return 0x81, b""  # we only implement addressed mode
+        tag = self.tags.get(bytes(rest[1:9]))
+        if tag is None:
+            return 0x01, b""
+        if sub == 0x23 and len(rest) == 11:
+            first, count = rest[9], rest[10]
+            if first + count > tag.blocks:
+                return 0x95, b"\x10"  # ISO error: block not available
+            out = bytes([count, tag.block_size])
+            for b in range(first, first + count):
+                block = tag.memory[b * tag.block_size:(b + 1) * tag.block_size]
+                out += b"\x00" + bytes(reversed(block))  # FEIG: MSB first
+            return 0x00, out
+        if sub == 0x27 and len(rest) == 10:
+            if self.take_fault("write_error"):
+                return 0x03, b""
+            if not self.take_fault("afi_ignored"):
+                tag.afi = rest[9]
+                self.save_state()
+            return 0x00, b""
+        if sub == 0x2B and len(rest) == 9:
+            mem = bytes([(tag.block_size - 1) & 0x1F, tag.blocks - 1])
+            return 0x00, bytes([tag.dsfid]) + tag.uid + bytes([tag.afi]) + mem + b"\x01"
+        return 0x81, b""
+
+    def take_fault(self, kind):
+        if self.faults and self.faults[0] == kind:
+            self.faults.pop(0)
+            return True
+        return False
+
+    def answer(self, addr, cmd, data):
+        """The bytes to send back, with the next transport fault applied."""
+        result = self.handle(addr, cmd, data)
+        if self.take_fault("rf_error"):
+            result = (0x83, b"")
+        frame = make_frame(addr, cmd, *result)
+        for kind in ("silent", "badcrc", "truncated", "garbage"):
+            if self.take_fault(kind):
+                if kind == "silent":
+                    return b""
+                if kind == "badcrc":
+                    return frame[:-1] + bytes([frame[-1] ^ 0x5A])
+                if kind == "truncated":
+                    return frame[:len(frame) // 2]
+                return bytes([0x13, 0x37, 0xFE, 0x00, 0x42, 0x99, 0x11])
+        return frame
+
+
+class Stream:
+    """Frames in from a byte stream; a real reader ignores what does not check."""
+
+    def __init__(self):
+        self.buf = b""
+
+    def feed(self, data):
+        self.buf += data
+        frames = []
+        while self.buf:
+            if self.buf[0] == 0x02:
+                if len(self.buf) < 3:
+                    break
+                n = self.buf[1] << 8 | self.buf[2]
+                head = 3
+            else:
+                n, head = self.buf[0], 1
+            if n < head + 4:
+                self.buf = self.buf[1:]
+                continue
+            if len(self.buf) < n:
+                break
+            frame, self.buf = self.buf[:n], self.buf[n:]
+            if crc16(frame[:-2]) != (frame[-2] | frame[-1] << 8):
+                continue
+            frames.append((frame[head], frame[head + 1], frame[head + 2:-2]))
+        return frames
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pty-fd", type=int)
+    ap.add_argument("--pty", action="store_true")
+    ap.add_argument("--tcp", type=int)
+    ap.add_argument("--control")
+    ap.add_argument("--state")
+    ap.add_argument("--max-sets", type=int, default=3)
+    args = ap.parse_args()
+
+    reader = Reader(args.state, args.max_sets)
+    control_pos = 0
+    listener = None
+    conn = None
+    if args.pty_fd is not None:
+        conn = args.pty_fd
+    elif args.pty:
+        conn, slave = pty.openpty()
+        tty.setraw(slave)
+        print("PTY %s" % os.ttyname(slave), flush=True)
+    elif args.tcp is not None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", args.tcp))
+        listener.listen(4)
+        print("TCP %d" % listener.getsockname()[1], flush=True)
+    else:
+        ap.error("need --pty-fd, --pty or --tcp")
+    reader.save_state()
+    stream = Stream()
+    sock = None
+
+    def read_control():
+        nonlocal control_pos
+        if not args.control or not os.path.exists(args.control):
+            return
+        with open(args.control) as f:
+            f.seek(control_pos)
+            text = f.read()
+        complete = text[:text.rfind("\n") + 1]
+        control_pos += len(complete.encode())
+        for line in complete.splitlines():
+            reader.control(line)
+
+    while True:
+        read_control()
+        unplugged = time.monotonic() < reader.unplug_until
+        if unplugged and sock is not None:
+            sock.close()
+            sock, stream = None, Stream()
+        if unplugged and args.pty:
+            return 0  # a pty cannot come back under the same name
+        fds = []
+        if sock is not None:
+            fds.append(sock)
+        elif conn is not None:
+            fds.append(conn)
+        if listener is not None:
+            fds.append(listener)
+        try:
+            ready, _, _ = select.select(fds, [], [], 0.01)
+        except (OSError, ValueError):
+            return 0
+        for r in ready:
+            if r is listener:
+                s, _ = listener.accept()
+                if unplugged or sock is not None:
+                    s.close()  # one client at a time, none while unplugged
+                else:
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sock, stream = s, Stream()
+                continue
+            try:
+                data = sock.recv(512) if r is sock else os.read(conn, 512)
+            except OSError:
+                data = b""
+            if not data:
+                if r is sock:
+                    sock.close()
+                    sock = None
+                    continue
+                time.sleep(0.01)  # pty slave not open (yet/anymore)
+                continue
+            for addr, cmd, payload in stream.feed(data):
+                out = reader.answer(addr, cmd, payload)
+                if out:
+                    if r is sock:
+                        sock.sendall(out)
+                    else:
+                        os.write(conn, out)
+            reader.save_state()
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
