@@ -43,7 +43,8 @@ struct feig {
 
 	/* error accounting: totals for the logs, a run for the health */
 	uint64_t bad_frames, timeouts, rf_errors;
-	unsigned error_run;
+	unsigned error_run;     /* bad or missing answers in a row */
+	unsigned rf_error_run;  /* inventories answered 0x83 in a row */
 
 	struct feig_tag tags[FEIG_MAX_TAGS];
 	size_t ntags;

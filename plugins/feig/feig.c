@@ -181,12 +181,14 @@ static int inventory_cycle(struct feig *f)
 		f->rf_errors++;
 		f->host->log(f->inst, CIRCD_LOG_DEBUG, "inventory: %s (0x%02x)",
 			     feig_status_text(status), status);
-		if (status == FEIG_RF_ERROR && ++f->error_run % 3 == 0)
+		/* several RF errors in a row: reset the field (H20800 §6.6) */
+		if (status == FEIG_RF_ERROR && ++f->rf_error_run % 3 == 0)
 			feig_rf_reset(f);
 		return 0;
 	}
 	if (r < 0)
 		return r;
+	f->rf_error_run = 0;
 
 	for (size_t i = 0; i < count; i++) {
 		struct feig_tag *tag = find_tag(f, seen[i].uid);
@@ -276,13 +278,14 @@ static int feig_run(void *state)
 	struct feig *f = state;
 
 	while (!f->stopping) {
+		/* first: a command queued while offline is refused at once */
+		handle_commands(f);
+		if (f->stopping)
+			break;
 		if (!f->t) {
 			connect_port(f);
 			continue;
 		}
-		handle_commands(f);
-		if (f->stopping || !f->t)
-			continue;
 		if (inventory_cycle(f) == -ECANCELED)
 			break;
 		if (!f->t) {

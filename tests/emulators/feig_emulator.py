@@ -28,7 +28,8 @@ and takes orders from --control FILE, a file the test appends lines to:
     unplug MS           close the connection / refuse it for MS ms (TCP)
 
 After every change it writes the field to --state FILE, one line per tag:
-"UID afi=HH dsfid=HH eas=N", then "requests=N".
+"UID afi=HH dsfid=HH eas=N", then "requests=N rf_resets=N faults_taken=N"
+(faults_taken: spoiled answers so far).
 """
 import argparse
 import os
@@ -88,6 +89,8 @@ class Reader:
         self.pending = []       # inventory data sets not yet sent (MORE)
         self.state_path = state_path
         self.requests = 0
+        self.rf_resets = 0
+        self.faults_taken = 0
         self.unplug_until = 0.0
 
     def save_state(self):
@@ -95,7 +98,8 @@ class Reader:
             return
         lines = ["%s afi=%02X dsfid=%02X eas=%d" % (t.uid.hex().upper(), t.afi, t.dsfid, t.eas)
                  for t in self.tags.values()]
-        lines.append("requests=%d" % self.requests)
+        lines.append("requests=%d rf_resets=%d faults_taken=%d" % (
+            self.requests, self.rf_resets, self.faults_taken))
         tmp = self.state_path + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -128,6 +132,8 @@ class Reader:
         """One request -> the answer's (status, data); None = no answer."""
         self.requests += 1
         if cmd == 0x69:
+            self.rf_resets += 1
+            self.pending = []
             return 0x00, b""
         if cmd != 0xB0 or not data:
             return 0x80, b""
@@ -169,6 +175,7 @@ class Reader:
     def take_fault(self, kind):
         if self.faults and self.faults[0] == kind:
             self.faults.pop(0)
+            self.faults_taken += 1
             return True
         return False
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -77,6 +78,8 @@ static void emu_start(struct emu *e, bool tcp)
 	e->pid = fork();
 	assert_true(e->pid >= 0);
 	if (e->pid == 0) {
+		/* a failed assertion must not leave the emulator behind */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (tcp) {
 			dup2(out[1], 1);
 			execlp(py, py, EMULATOR, "--tcp", "0", "--control", e->control, "--state",
@@ -148,6 +151,11 @@ static bool emu_state_has(struct emu *e, const char *needle, int timeout_ms)
 		}
 		usleep(10000);
 	}
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "cat %s >&2", e->state);
+	fprintf(stderr, "emulator state has no '%s':\n", needle);
+	if (system(cmd) != 0)
+		fprintf(stderr, "(no state file)\n");
 	return false;
 }
 
@@ -299,8 +307,11 @@ static void test_pty_story(void **state)
 	emu_say(&e, "fault badcrc 2");
 	emu_say(&e, "fault truncated 2");
 	emu_say(&e, "fault silent 1");
-	emu_say(&e, "fault rf_error 2");
-	assert_true(emu_state_has(&e, "requests=", 500));
+	emu_say(&e, "fault rf_error 3");
+	/* 2 write faults above + these 10 */
+	assert_true(emu_state_has(&e, "faults_taken=12\n", 5000));
+	/* one RF reset at connect, one after three RF errors in a row */
+	assert_true(emu_state_has(&e, "rf_resets=2", 1000));
 	mark = fakehost_event_count(fh);
 	emu_say(&e, "add " UID_E " afi=07");
 	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_E, mark, 5000) >= 0);
@@ -310,9 +321,11 @@ static void test_pty_story(void **state)
 	/* nothing in the field left behind by the noise */
 	assert_int_equal(count_events(fh, CIRCD_EV_TAG_GONE, UID_A), 0);
 
-	/* the reader is unplugged: the pty's master goes away */
+	/* the reader is unplugged: the pty's master goes away; a command
+	 * meanwhile is refused, not left hanging */
 	emu_stop(&e);
 	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OFFLINE, 3000), 0);
+	assert_int_equal(write_afi(fh, UID_A, 0x07, &detail), -ENOTCONN);
 	assert_int_equal(fakehost_stop(fh), 0);
 	assert_int_equal(fakehost_option_misuse(fh), 0);
 	fakehost_free(fh);
