@@ -43,8 +43,8 @@ def outage_story(h, blackhole_on, blackhole_off, variant, strict_noblock=False):
 
     wait_for(lambda: txns() >= HALF // 2, 20, "%d returns journaled" % (HALF // 2))
     log("phase 1 (refused) -> phase 2 (%s) at %d returns" % (variant, txns()))
-    t_hang = time.time()
     blackhole_on(acs)
+    t_hang = time.time()  # after: what was on the wire before the rule is not "heard behind it"
     try:
         seen = {"status": None, "notify": None}
 
