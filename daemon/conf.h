@@ -130,6 +130,11 @@ struct config_schema_source {
 					     const char **why);
 	/* Schema of a station role; NULL = unknown role. */
 	const struct circd_option *(*role)(void *userdata, const char *role);
+	/* The role's checks beyond types (rule syntax, which device is the
+	 * sorter); adds "FILE:LINE: reason" errors and returns their count.
+	 * NULL = none.  Called only when the station's options type-check. */
+	int (*role_check)(void *userdata, const struct config_station *st, const char *file,
+			  struct config_errors *errs);
 	void *userdata;
 };
 
@@ -144,7 +149,10 @@ int config_check_options(const struct circd_config *cfg, const struct config_sch
 struct resolved_option {
 	const struct circd_option *decl;
 	bool given;
-	char *s; /* STRING (default or given), also the text form of any type */
+	int line;         /* where it was given (0 = the default) */
+	const char *file; /* the @include'd file it was given in, NULL = the main file */
+	char *s; /* STRING (default or given), also the text form of any type;
+		  * LIST: the strings joined by '\n' */
 	int64_t i;
 	double f;
 	bool b;

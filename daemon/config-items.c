@@ -96,10 +96,44 @@ static void add_option(struct loader *l, const config_setting_t *s, const char *
 		v.type = CIRCD_OPT_BOOL;
 		v.b = config_setting_get_bool(s);
 		break;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST: {
+		/* A list of strings (sorting rules, shelf models): kept joined
+		 * by newlines, which no element may contain. */
+		int n = config_setting_length(s);
+		size_t len = 0;
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			const char *t = config_setting_type(e) == CONFIG_TYPE_STRING
+						? config_setting_get_string(e) : NULL;
+			if (!t || strchr(t, '\n')) {
+				error_at(l, e ? e : s,
+					 "%s: option '%s' must be a single value (string, number or "
+					 "boolean) or a list of strings; element %d is %s",
+					 owner, config_setting_name(s), i + 1,
+					 t ? "a string with a line break"
+					   : setting_type_name(config_setting_type(e)));
+				free(v.s);
+				return;
+			}
+			size_t tl = strlen(t);
+			v.s = xrealloc(v.s, len + tl + 2);
+			memcpy(v.s + len, t, tl);
+			len += tl;
+			v.s[len++] = '\n';
+			v.s[len] = '\0';
+		}
+		if (len)
+			v.s[len - 1] = '\0';
+		else
+			v.s = xstrdup("");
+		v.type = CIRCD_OPT_LIST;
+		break;
+	}
 	default:
 		error_at(l, s,
-			 "%s: option '%s' must be a single value (string, number or boolean), "
-			 "not %s",
+			 "%s: option '%s' must be a single value (string, number or boolean) "
+			 "or a list of strings, not %s",
 			 owner, config_setting_name(s), setting_type_name(config_setting_type(s)));
 		return;
 	}

@@ -60,7 +60,7 @@ static const struct circd_option *schema_role(void *userdata, const char *role)
 void core_schema_source(struct plugin_registry *reg, struct config_schema_source *out)
 {
 	*out = (struct config_schema_source){ .plugin = schema_plugin, .role = schema_role,
-					      .userdata = reg };
+					      .role_check = station_role_check, .userdata = reg };
 }
 
 /* ---- flushing: the one place that commits ---- */
@@ -215,6 +215,7 @@ static void handle_command_done(struct core *core, struct command_msg *m)
 			   "%s: command %llu failed: %s%s%s", inst->name,
 			   (unsigned long long)m->cmd.id, strerror(-m->status),
 			   m->detail[0] ? ": " : "", m->detail);
+	stations_command_done(core, inst, m->cmd.id, m->status, m->detail);
 	free(m->name);
 	free(m->text);
 	free(m);

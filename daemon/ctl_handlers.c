@@ -480,6 +480,25 @@ static int ctl_item(void *userdata, json_object *req, json_object **reply, char 
 	return 0;
 }
 
+/* ---- stations: the roles' own operations (selfcheck sessions, shelf
+ * reports ...): {"cmd":"station","station":NAME,"op":OP, ...} ---- */
+
+static int ctl_station(void *userdata, json_object *req, json_object **reply, char **error)
+{
+	struct core *core = userdata;
+	const char *name = req_string(req, "station");
+	const char *op = req_string(req, "op");
+	if (!name || !op)
+		return fail(error, -EINVAL, "station needs \"station\" and \"op\"");
+	struct station *st = core_find_station(core, name);
+	if (!st)
+		return fail(error, -ENOENT, "no station '%s'", name);
+	if (!st->role->control)
+		return fail(error, -EOPNOTSUPP, "station '%s' (role %s) has no operations", name,
+			    st->role->name);
+	return st->role->control(st, op, req, reply, error);
+}
+
 /* ---- exceptions ---- */
 
 static int ctl_exceptions(void *userdata, json_object *req, json_object **reply, char **error)
@@ -575,6 +594,7 @@ void ctl_handlers_register(struct core *core)
 		{ "exceptions-dismiss", ctl_exceptions_dismiss },
 		{ "metrics", ctl_metrics },
 		{ "item", ctl_item },
+		{ "station", ctl_station },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		control_add_command(core->control, cmds[i].name, cmds[i].fn, core);

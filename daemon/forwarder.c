@@ -12,6 +12,7 @@
 #include "instance.h"
 #include "items.h"
 #include "log.h"
+#include "station.h"
 #include "util/util.h"
 
 struct forwarder {
@@ -278,6 +279,7 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 			fw->run_first = t->txn.id;
 		fw->run_last = t->txn.id;
 		fw->run_len++;
+		stations_txn_result(core, fw->up, t);
 		txn_msg_free(t);
 		fw->woken = true;
 		return;
@@ -314,6 +316,7 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 			pause_upstream(fw);
 		break;
 	}
+	stations_txn_result(core, fw->up, t);
 	txn_msg_free(t);
 	fw->woken = true;
 }

@@ -9,6 +9,7 @@
 #include "items.h"
 #include "journal.h"
 #include "log.h"
+#include "station.h"
 #include "util/util.h"
 
 static const char *field(json_object *o, const char *key)
@@ -190,5 +191,6 @@ void core_item_lookup_done(struct core *core, struct txn_msg *t)
 		log_info("item %s: lookup at %s failed: %s", t->item_id, t->m.inst->name,
 			 t->message ? t->message : "no reason given");
 	}
+	stations_item_info(core, t->item_id, t->status, t->status == CIRCD_TXN_OK ? t->fields_json : NULL);
 	txn_msg_free(t);
 }

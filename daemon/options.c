@@ -54,6 +54,8 @@ static const char *type_word(enum circd_option_type t)
 		return "a boolean";
 	case CIRCD_OPT_FLOAT:
 		return "a number";
+	case CIRCD_OPT_LIST:
+		return "a list of strings";
 	}
 	return "a value of unknown type";
 }
@@ -92,6 +94,8 @@ static bool value_fits(enum circd_option_type want, enum circd_option_type got)
 {
 	if (want == CIRCD_OPT_FLOAT)
 		return got == CIRCD_OPT_FLOAT || got == CIRCD_OPT_INT;
+	if (want == CIRCD_OPT_LIST)
+		return got == CIRCD_OPT_LIST || got == CIRCD_OPT_STRING;
 	return want == got;
 }
 
@@ -210,7 +214,12 @@ static void check_station(struct checker *c, const struct config_station *st,
 	}
 	_cleanup_free_ char *label = xasprintf("station '%s'", st->name);
 	_cleanup_free_ char *owner = xasprintf("role '%s'", st->role);
+	size_t before = c->n_errors;
 	check_values(c, schema, &st->options, label, owner, file, st->line);
+	/* The role's own checks (rule syntax, device references) only make
+	 * sense on options of the right types. */
+	if (c->n_errors == before && src->role_check)
+		c->n_errors += (size_t)src->role_check(src->userdata, st, file, c->errs);
 }
 
 int config_check_options(const struct circd_config *cfg, const struct config_schema_source *src,
@@ -294,6 +303,7 @@ static int apply_default(const struct circd_option *decl, struct resolved_option
 	const char *t = decl->default_value;
 	switch (decl->type) {
 	case CIRCD_OPT_STRING:
+	case CIRCD_OPT_LIST:
 		ro->s = xstrdup(t);
 		return 0;
 	case CIRCD_OPT_INT:
@@ -313,6 +323,7 @@ static void apply_given(const struct circd_option *decl, const struct config_val
 {
 	switch (decl->type) {
 	case CIRCD_OPT_STRING:
+	case CIRCD_OPT_LIST:
 		ro->s = xstrdup(v->s ? v->s : "");
 		break;
 	case CIRCD_OPT_INT:
@@ -326,6 +337,8 @@ static void apply_given(const struct circd_option *decl, const struct config_val
 		break;
 	}
 	ro->given = true;
+	ro->line = v->line;
+	ro->file = v->file;
 }
 
 /* host->opt_string() may be asked for any option: every type gets its text.
@@ -334,6 +347,7 @@ static void fill_text(struct resolved_option *ro)
 {
 	switch (ro->decl->type) {
 	case CIRCD_OPT_STRING:
+	case CIRCD_OPT_LIST:
 		break;
 	case CIRCD_OPT_INT:
 		ro->s = xasprintf("%" PRId64, ro->i);
@@ -426,6 +440,7 @@ static bool value_equal(const struct config_value *a, const struct config_value 
 		return false;
 	switch (a->type) {
 	case CIRCD_OPT_STRING:
+	case CIRCD_OPT_LIST:
 		return streq_ptr(a->s, b->s);
 	case CIRCD_OPT_INT:
 		return a->i == b->i;

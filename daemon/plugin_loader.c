@@ -52,7 +52,7 @@ int plugin_check_descriptor(const struct circd_plugin *d, char **why)
 		return -EINVAL;
 	}
 	for (const struct circd_option *o = d->options; o && o->key; o++) {
-		if (o->type < CIRCD_OPT_STRING || o->type > CIRCD_OPT_FLOAT) {
+		if (o->type < CIRCD_OPT_STRING || o->type > CIRCD_OPT_LIST) {
 			*why = xasprintf("option '%s' has an unknown type %d", o->key, (int)o->type);
 			return -EINVAL;
 		}

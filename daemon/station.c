@@ -7,6 +7,7 @@
 
 #include "forwarder.h"
 #include "instance.h"
+#include "items.h"
 #include "log.h"
 #include "metrics.h"
 #include "station.h"
@@ -161,4 +162,151 @@ void station_decode(struct core *core, const struct circd_event *ev, char *out, 
 		json_object_object_add(tag, "warning", json_object_new_string(
 			tag_reason_name(item->findings[0].reason)));
 	json_object_object_add(detail, "tag", tag);
+}
+
+/* ---- what roles share: devices, commands, notes, exceptions, lookups ---- */
+
+struct instance *station_device(struct station *st, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < st->cfg->n_devices; i++)
+		if (strcmp(st->cfg->devices[i], name) == 0)
+			return core_find_device(st->core, name);
+	return NULL;
+}
+
+struct pending_command {
+	struct core *core;
+	char *device;
+	struct circd_command cmd;
+	char *name, *text;
+};
+
+static void send_pending_command(void *userdata, uint64_t arg)
+{
+	struct pending_command *p = userdata;
+	(void)arg;
+	/* Looked up by name at send time: a reload may have replaced it. */
+	struct instance *dev = core_find_device(p->core, p->device);
+	if (dev)
+		instance_send_command(dev, &p->cmd);
+	else
+		log_warning("command %llu for device '%s' dropped: the device is gone",
+			    (unsigned long long)p->cmd.id, p->device);
+	free(p->device);
+	free(p->name);
+	free(p->text);
+	free(p);
+}
+
+uint64_t station_command(struct station *st, struct instance *dev, const struct circd_command *cmd)
+{
+	struct pending_command *p = xcalloc(1, sizeof(*p));
+	p->core = st->core;
+	p->device = xstrdup(dev->name);
+	p->cmd = *cmd;
+	p->cmd.struct_size = sizeof(p->cmd);
+	p->cmd.id = ++dev->next_command_id;
+	if (cmd->name)
+		p->cmd.name = p->name = xstrdup(cmd->name);
+	if (cmd->text)
+		p->cmd.text = p->text = xstrdup(cmd->text);
+	uint64_t id = p->cmd.id;
+	if (journal_dirty(st->core->journal))
+		journal_after_commit(st->core->journal, send_pending_command, p, 0);
+	else
+		send_pending_command(p, 0);
+	return id;
+}
+
+void station_note(struct station *st, const char *device, const char *type, json_object *detail)
+{
+	if (!detail)
+		detail = json_object_new_object();
+	json_object_object_add(detail, "station", json_object_new_string(st->name));
+	int r = journal_add_event(st->core->journal, device ? device : st->name, type, 0, 0,
+				  json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN));
+	if (r < 0 && r != -EEXIST)
+		log_err("%s: could not journal a %s note: %s", st->name, type, strerror(-r));
+	json_object_put(detail);
+}
+
+void station_exception(struct station *st, int64_t txn_id, const char *item_id,
+		       const char *reason, json_object *detail)
+{
+	char station_field[200];
+	snprintf(station_field, sizeof(station_field), "CIRCD_STATION=%s", st->name);
+	const char *fields[] = { station_field, "MESSAGE_ID=" CIRCD_MSGID_EXCEPTION, NULL };
+	log_fields(CIRCD_LOG_WARNING, fields, "%s: item '%s'%s: %s; see circctl exceptions", st->name,
+		   item_id && item_id[0] ? item_id : "(unknown)", txn_id > 0 ? "" : "", reason);
+	if (!detail)
+		detail = json_object_new_object();
+	if (txn_id > 0)
+		json_object_object_add(detail, "txn", json_object_new_int64(txn_id));
+	json_object_object_add(detail, "item_id", json_object_new_string(item_id ? item_id : ""));
+	json_object_object_add(detail, "reason", json_object_new_string(reason));
+	metrics_count(st->core->metrics, "circd_station_exceptions_total", st->name, reason, NULL);
+	station_note(st, NULL, "station-exception", detail);
+}
+
+int station_lookup(struct station *st, const char *item_id)
+{
+	for (size_t i = 0; i < st->n_upstreams; i++)
+		if (core_item_lookup(st->core, item_id, st->upstreams[i]) == 0)
+			return 0;
+	return -ENOENT;
+}
+
+struct station *core_find_station(struct core *core, const char *name)
+{
+	for (size_t i = 0; i < core->n_stations; i++)
+		if (strcmp(core->stations[i]->name, name) == 0)
+			return core->stations[i];
+	return NULL;
+}
+
+void stations_txn_result(struct core *core, struct instance *upstream, const struct txn_msg *t)
+{
+	if (!t->station || !t->station[0])
+		return;
+	struct station *st = core_find_station(core, t->station);
+	if (st && st->role->on_txn_result)
+		st->role->on_txn_result(st, upstream, t);
+}
+
+void stations_command_done(struct core *core, struct instance *dev, uint64_t cmd_id, int status,
+			   const char *detail)
+{
+	(void)core;
+	struct station *st = dev->station;
+	if (st && st->role->on_command_done)
+		st->role->on_command_done(st, dev, cmd_id, status, detail ? detail : "");
+}
+
+void stations_item_info(struct core *core, const char *item_id, uint32_t status,
+			const char *fields_json)
+{
+	for (size_t i = 0; i < core->n_stations; i++) {
+		struct station *st = core->stations[i];
+		if (st->role->on_item_info)
+			st->role->on_item_info(st, item_id, status, fields_json);
+	}
+}
+
+int station_role_check(void *userdata, const struct config_station *cfg, const char *file,
+		       struct config_errors *errs)
+{
+	(void)userdata;
+	const struct station_role *role = station_role_find(cfg->role);
+	if (!role || !role->check)
+		return 0;
+	struct resolved_options opts;
+	struct config_errors ignored = { 0 };
+	int n = 0;
+	if (options_resolve(role->options, &cfg->options, file, &opts, &ignored) == 0)
+		n = role->check(cfg, &opts, file, errs);
+	config_errors_free(&ignored);
+	options_free(&opts);
+	return n;
 }

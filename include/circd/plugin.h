@@ -38,7 +38,7 @@ extern "C" {
 
 #define CIRCD_PLUGIN_MAGIC "CIRCDPLG" /* 8 bytes, no terminator needed */
 #define CIRCD_PLUGIN_ABI_MAJOR 1
-#define CIRCD_PLUGIN_ABI_MINOR 2
+#define CIRCD_PLUGIN_ABI_MINOR 3
 #define CIRCD_PLUGIN_SYMBOL "circd_plugin_descriptor"
 
 /* What a plugin can be; a plugin may declare several. */
@@ -57,6 +57,8 @@ enum circd_option_type {
 	CIRCD_OPT_INT,   /* 64-bit signed; min/max checked when min < max */
 	CIRCD_OPT_BOOL,
 	CIRCD_OPT_FLOAT,
+	CIRCD_OPT_LIST,  /* a list of strings (ABI 1.3): the value is the strings joined
+			  * by '\n'; a single string in the file is a one-element list */
 };
 
 enum circd_option_flags {

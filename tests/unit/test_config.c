@@ -469,6 +469,41 @@ static void options_must_be_scalars(void **state)
 	config_errors_free(&errs);
 }
 
+/* Lists of strings (sorting rules, shelf models) are options too: joined
+ * by newlines, with the line they were given at; a single string is a
+ * one-element list. */
+static void string_lists_are_options(void **state)
+{
+	static const struct circd_option schema[] = {
+		{ "rules", CIRCD_OPT_LIST, "default -> 1", 0, 0, 0, "rules" },
+		{ "shelves", CIRCD_OPT_LIST, NULL, 0, 0, 0, "shelves" },
+		{ "more", CIRCD_OPT_LIST, NULL, 0, 0, 0, "a single string" },
+		CIRCD_OPTION_END,
+	};
+	struct circd_config *cfg = accepted(
+		"site = \"x\";\n"
+		"devices = ( { name = \"d\"; plugin = \"reader\"; } );\n"
+		"stations = ( { name = \"s\"; role = \"bookdrop\"; devices = [ \"d\" ];\n"
+		"   shelves = [ \"A1 000-199\", \"A2 200-399\" ]; more = \"one\"; } );\n");
+	struct config_errors errs = { 0 };
+	struct resolved_options o;
+	assert_int_equal(options_resolve(schema, &cfg->stations[0].options, cfg->file, &o, &errs), 0);
+	assert_string_equal(options_get(&o, "rules")->s, "default -> 1");
+	assert_false(options_get(&o, "rules")->given);
+	assert_string_equal(options_get(&o, "shelves")->s, "A1 000-199\nA2 200-399");
+	assert_int_equal(options_get(&o, "shelves")->line, 4);
+	assert_string_equal(options_get(&o, "more")->s, "one");
+	options_free(&o);
+	config_free(cfg);
+
+	errs = refused("site = \"x\";\n"
+		       "stations = ( { name = \"s\"; role = \"gate\"; bins = [ \"a\\nb\" ]; } );\n",
+		       1);
+	assert_true(has_error(&errs, 2, "element 1 is a string with a line break"));
+	config_errors_free(&errs);
+	(void)state;
+}
+
 static void unreadable_files(void **state)
 {
 	struct config_errors errs = { 0 };
@@ -1023,6 +1058,7 @@ int main(void)
 		cmocka_unit_test(metrics_listen_is_an_address_and_port),
 		cmocka_unit_test(listen_addresses_parse),
 		cmocka_unit_test(options_must_be_scalars),
+		cmocka_unit_test(string_lists_are_options),
 		cmocka_unit_test(unreadable_files),
 		cmocka_unit_test(unknown_plugin_shows_the_loaders_reason),
 		cmocka_unit_test(plugin_kind_must_fit),
