@@ -12,6 +12,7 @@
 #include "control.h"
 #include "core.h"
 #include "ctl_handlers.h"
+#include "ctl_report.h"
 #include "forwarder.h"
 #include "instance.h"
 #include "items.h"
@@ -416,9 +417,16 @@ static int ctl_stats(void *userdata, json_object *req, json_object **reply, char
 		json_object_array_add(rows, x);
 	}
 	sqlite3_finalize(st);
+	json_object *series;
+	r = report_series(core, req, true, &series, error);
+	if (r < 0) {
+		json_object_put(rows);
+		return r;
+	}
 	*reply = json_object_new_object();
 	json_object_object_add(*reply, "by", json_object_new_string(by));
 	json_object_object_add(*reply, "rows", rows);
+	json_object_object_add(*reply, "series", series);
 	return 0;
 }
 
@@ -598,4 +606,5 @@ void ctl_handlers_register(struct core *core)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		control_add_command(core->control, cmds[i].name, cmds[i].fn, core);
+	ctl_report_register(core);
 }

@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += daemon/libcircd-core.la
 daemon_libcircd_core_la_SOURCES = \
 	daemon/core.c daemon/core.h \
 	daemon/ctl_handlers.c daemon/ctl_handlers.h \
+	daemon/ctl_report.c daemon/ctl_report.h \
 	daemon/forwarder.c daemon/forwarder.h \
 	daemon/instance.c daemon/instance.h \
 	daemon/items.c daemon/items.h \

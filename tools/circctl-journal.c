@@ -21,6 +21,7 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_BY,
+	OPT_LOCAL,
 };
 
 static struct json_object *new_request(const char *cmd)
@@ -181,6 +182,33 @@ static void write_csv(FILE *out, struct json_object *rows)
 	}
 }
 
+static const char *const event_csv_columns[] = { "id",      "time",    "type", "device",
+						 "station", "item_id", "detail" };
+
+static void write_events_csv(FILE *out, struct json_object *rows)
+{
+	for (size_t c = 0; c < ARRAY_SIZE(event_csv_columns); c++)
+		fprintf(out, "%s%s", c ? "," : "", event_csv_columns[c]);
+	fputs("\r\n", out);
+	for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i), *detail;
+		for (size_t c = 0; c + 1 < ARRAY_SIZE(event_csv_columns); c++) {
+			if (c)
+				fputc(',', out);
+			csv_write_field(out, json_str(row, event_csv_columns[c]));
+		}
+		fputc(',', out);
+		/* The detail as compact JSON; a detail that was not JSON as it was. */
+		if (json_object_object_get_ex(row, "detail", &detail) && detail)
+			csv_write_field(out, json_object_to_json_string_ext(
+						     detail, JSON_C_TO_STRING_PLAIN |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			csv_write_field(out, json_str(row, "detail_text"));
+		fputs("\r\n", out);
+	}
+}
+
 static void write_jsonl(FILE *out, struct json_object *rows)
 {
 	for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
@@ -194,7 +222,7 @@ static void write_jsonl(FILE *out, struct json_object *rows)
 
 /* The file is opened only once circd has answered: a failed export leaves
  * no empty or half file behind, and an existing one untouched. */
-static int write_export(const char *path, bool csv, struct json_object *rows)
+static int write_export(const char *path, bool csv, bool events, struct json_object *rows)
 {
 	FILE *out = stdout;
 
@@ -205,7 +233,9 @@ static int write_export(const char *path, bool csv, struct json_object *rows)
 			return EXIT_DAEMON_ERROR;
 		}
 	}
-	if (csv)
+	if (csv && events)
+		write_events_csv(out, rows);
+	else if (csv)
 		write_csv(out, rows);
 	else
 		write_jsonl(out, rows);
@@ -227,19 +257,27 @@ int cmd_export(struct circctl *ctx, int argc, char **argv)
 		CIRCCTL_COMMON_LONG,
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "what", required_argument, NULL, 'w' },
+		{ "type", required_argument, NULL, 't' },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{}
 	};
 	struct json_object *req = new_request("export");
-	const char *format = "csv", *output = NULL;
+	const char *format = "csv", *output = NULL, *what = "transactions", *type = NULL;
 	int opt, r = -1;
 
 	while (r < 0 &&
-	       (opt = getopt_long(argc, argv, CIRCCTL_COMMON_SHORT "f:o:", options, NULL)) != -1) {
+	       (opt = getopt_long(argc, argv, CIRCCTL_COMMON_SHORT "f:o:w:t:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			format = optarg;
+			break;
+		case 'w':
+			what = optarg;
+			break;
+		case 't':
+			type = optarg;
 			break;
 		case 'o':
 			output = optarg;
@@ -259,9 +297,20 @@ int cmd_export(struct circctl *ctx, int argc, char **argv)
 		r = circctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 	if (r < 0 && strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)
 		r = circctl_usage_error(argv[0], "invalid --format '%s' (csv or jsonl)", format);
+	bool events = strcmp(what, "events") == 0;
+	if (r < 0 && !events && strcmp(what, "transactions") != 0)
+		r = circctl_usage_error(argv[0], "invalid --what '%s' (transactions or events)", what);
+	if (r < 0 && type && !events)
+		r = circctl_usage_error(argv[0], "--type needs --what events");
 	if (r >= 0) {
 		json_object_put(req);
 		return r;
+	}
+	if (events) {
+		/* The events table has its own command; the filters are the same. */
+		json_object_object_add(req, "cmd", json_object_new_string("events"));
+		if (type)
+			json_object_object_add(req, "type", json_object_new_string(type));
 	}
 
 	struct json_object *answer = NULL;
@@ -269,7 +318,8 @@ int cmd_export(struct circctl *ctx, int argc, char **argv)
 	if (r != EXIT_OK)
 		return r;
 	/* --json does not apply: the format is what --format says. */
-	r = write_export(output, strcmp(format, "csv") == 0, json_array(answer, "transactions"));
+	r = write_export(output, strcmp(format, "csv") == 0, events,
+			 json_array(answer, events ? "events" : "transactions"));
 	json_object_put(answer);
 	return r;
 }
@@ -298,6 +348,95 @@ static void print_stats(struct json_object *rows)
 	table_free(t);
 }
 
+static struct json_object *sub(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+static int64_t at(struct json_object *a, size_t i)
+{
+	struct json_object *v = a ? json_object_array_get_idx(a, i) : NULL;
+	return v ? json_object_get_int64(v) : 0;
+}
+
+static void print_counts(const char *heading, struct json_object *rows, const char *key,
+			 const char *column)
+{
+	if (!rows || json_object_array_length(rows) == 0)
+		return;
+	const char *const headers[] = { column, "COUNT" };
+	struct table *t = table_new(2, headers);
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		const char *name = json_str(row, key);
+		const char *cells[] = { *name ? name : "(none)", json_str(row, "count") };
+		table_add_row(t, cells);
+	}
+	printf("\n%s:\n", heading);
+	table_print(t, stdout, "  ");
+	table_free(t);
+}
+
+/* The stations' series (daemon/ctl_report.c): per period where anything
+ * happened, then the breakdowns and the self-check and exception figures. */
+static void print_series(struct json_object *s)
+{
+	if (!s)
+		return;
+	struct json_object *ret = sub(s, "returns"), *al = sub(s, "alarms"), *gp = sub(s, "gate_passes"),
+			   *sc = sub(s, "selfcheck"), *ex = sub(s, "exceptions");
+	struct json_object *periods = json_array(s, "periods");
+	struct json_object *cols[] = {
+		json_array(ret, "per_period"),
+		json_array(sub(al, "per_period"), "true"),
+		json_array(sub(al, "per_period"), "false"),
+		json_array(sub(al, "per_period"), "unknown"),
+		json_array(sub(gp, "per_period"), "in"),
+		json_array(sub(gp, "per_period"), "out"),
+	};
+	static const char *const headers[] = { "PERIOD", "RETURNS", "ALARMS TRUE", "FALSE",
+					       "UNKNOWN", "PASSES IN", "OUT" };
+	struct table *t = table_new(ARRAY_SIZE(headers), headers);
+	for (size_t i = 0; periods && i < json_object_array_length(periods); i++) {
+		char v[ARRAY_SIZE(cols)][24];
+		int64_t any = 0;
+		for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
+			snprintf(v[c], sizeof(v[c]), "%" PRId64, at(cols[c], i));
+			any |= at(cols[c], i);
+		}
+		if (!any)
+			continue;
+		const char *cells[] = { json_object_get_string(json_object_array_get_idx(periods, i)),
+					v[0], v[1], v[2], v[3], v[4], v[5] };
+		table_add_row(t, cells);
+	}
+	printf("\nStations (%s):\n", json_str(s, "timezone"));
+	printf("  returns %" PRId64 ", sorted %" PRId64 "; alarms %" PRId64 " (true %" PRId64
+	       ", false %" PRId64 ", unknown %" PRId64 "); gate passes in %" PRId64 ", out %" PRId64 "\n",
+	       json_int(ret, "total"), json_int(ret, "sorted"), json_int(al, "total"),
+	       json_int(al, "true"), json_int(al, "false"), json_int(al, "unknown"), json_int(gp, "in"),
+	       json_int(gp, "out"));
+	if (table_rows(t) > 0)
+		table_print(t, stdout, "  ");
+	table_free(t);
+	print_counts("Returns per bin", json_array(ret, "by_bin"), "bin", "BIN");
+	print_counts("Shelf anomalies", json_array(sub(s, "shelf"), "by_anomaly"), "anomaly", "ANOMALY");
+	struct json_object *rate;
+	char rate_text[32] = "-";
+	if (sc && json_object_object_get_ex(sc, "success_rate", &rate) && rate)
+		snprintf(rate_text, sizeof(rate_text), "%.0f%%", json_object_get_double(rate) * 100.0);
+	printf("\nSelf-check: success %s (%" PRId64 " succeeded, %" PRId64 " refused, %" PRId64
+	       " not answered); %" PRId64 " sessions, %" PRId64 " items ok, %" PRId64 " refused\n",
+	       rate_text, json_int(sc, "succeeded"), json_int(sc, "failed"), json_int(sc, "pending"),
+	       json_int(sc, "sessions"), json_int(sc, "items_ok"), json_int(sc, "items_failed"));
+	printf("Exceptions: %" PRId64 " open, %" PRId64 " station exceptions in the period\n",
+	       json_int(ex, "open"), json_int(ex, "station"));
+	print_counts("Station exceptions", json_array(ex, "station_by_reason"), "reason", "REASON");
+}
+
 int cmd_stats(struct circctl *ctx, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -305,6 +444,7 @@ int cmd_stats(struct circctl *ctx, int argc, char **argv)
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "local", no_argument, NULL, OPT_LOCAL },
 		{}
 	};
 	struct json_object *req = new_request("stats");
@@ -316,6 +456,9 @@ int cmd_stats(struct circctl *ctx, int argc, char **argv)
 		switch (opt) {
 		case OPT_BY:
 			by = optarg;
+			break;
+		case OPT_LOCAL:
+			json_object_object_add(req, "utc", json_object_new_boolean(false));
 			break;
 		case OPT_SINCE:
 			r = circctl_continue(circctl_add_time(req, argv[0], "since", optarg));
@@ -344,8 +487,12 @@ int cmd_stats(struct circctl *ctx, int argc, char **argv)
 		return r;
 	if (ctx->json)
 		json_print_pretty(stdout, answer);
-	else
+	else {
 		print_stats(json_array(answer, "rows"));
+		struct json_object *series;
+		if (json_object_object_get_ex(answer, "series", &series))
+			print_series(series);
+	}
 	json_object_put(answer);
 	return EXIT_OK;
 }

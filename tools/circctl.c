@@ -31,8 +31,12 @@ static const char main_help[] =
 	"Commands:\n"
 	"  status                      site, devices, stations, upstreams, backlog\n"
 	"  journal [FILTERS]           recent circulation transactions\n"
-	"  export --format csv|jsonl   transactions for spreadsheets and scripts\n"
-	"  stats [--by hour|day]       transaction counts per period, station, kind\n"
+	"  export --format csv|jsonl   transactions (or --what events) for\n"
+	"                              spreadsheets and scripts\n"
+	"  stats [--by hour|day]       counts per period, station, kind; returns per\n"
+	"                              bin, alarms, gate passes, shelf, self-check\n"
+	"  report --html FILE          the stations' statistics as an HTML page with\n"
+	"                              charts, for a browser or the printer\n"
 	"  exceptions [list]           transactions that need staff\n"
 	"  exceptions retry ID         send an exception upstream again\n"
 	"  exceptions dismiss ID --note TEXT\n"
@@ -100,15 +104,46 @@ static const struct command commands[] = {
 	  "      --until TIME    before TIME\n"
 	  "  -j, --json          print the answer as JSON\n" },
 	{ "export", cmd_export,
-	  "Usage: circctl export [--format csv|jsonl] [--since T] [--until T] [-o FILE]\n"
+	  "Usage: circctl export [--what transactions|events] [--type TYPE[,TYPE...]]\n"
+	  "                      [--format csv|jsonl] [--since T] [--until T] [-o FILE]\n"
 	  "\n"
 	  "Export transactions: CSV (RFC 4180, header row; columns id, time, kind,\n"
 	  "station, device, item_id, uid, state) or JSON lines.  Default: csv on\n"
-	  "standard output.  FILE is written only when the export succeeded.\n" },
-	{ "stats", cmd_stats,
-	  "Usage: circctl stats [--by hour|day] [--since T] [--until T] [--json]\n"
+	  "standard output.  FILE is written only when the export succeeded.\n"
 	  "\n"
-	  "Count transactions per period, station and kind (default: per day).\n" },
+	  "  -w, --what events   export the journal's events instead: the stations'\n"
+	  "                      facts (sort, alarm-verdict, gate-pass, shelf,\n"
+	  "                      selfcheck-session, station-exception) and the devices'\n"
+	  "                      observations; CSV columns id, time, type, device,\n"
+	  "                      station, item_id, detail (the JSON detail as text)\n"
+	  "  -t, --type TYPES    only these event types (comma-separated)\n" },
+	{ "stats", cmd_stats,
+	  "Usage: circctl stats [--by hour|day] [--since T] [--until T] [--local] [--json]\n"
+	  "\n"
+	  "Count transactions per period, station and kind (default: per day), then\n"
+	  "what the stations did: returns per period and per bin, gate alarms (true,\n"
+	  "false, unknown), gate passes in and out, shelf anomalies by kind, the\n"
+	  "self-check success rate and the exceptions.  Periods are UTC; --local\n"
+	  "labels the stations' periods in circd's local time.\n" },
+	{ "report", cmd_report,
+	  "Usage: circctl report --html FILE [--since T] [--until T] [--by hour|day|auto]\n"
+	  "                      [--title TEXT] [--utc]\n"
+	  "       circctl report --json [--since T] [--until T] [--by ...]\n"
+	  "\n"
+	  "Write the stations' statistics as one self-contained HTML page (inline\n"
+	  "SVG charts, no scripts, nothing loaded from elsewhere): returns per\n"
+	  "period and per bin, gate alarms true/false/unknown, gate passes in and\n"
+	  "out, shelf anomalies, the self-check success rate and the open exceptions.\n"
+	  "FILE - writes to standard output; FILE is replaced only when the report is\n"
+	  "complete.\n"
+	  "\n"
+	  "      --html FILE     where to write the page\n"
+	  "      --since TIME    from TIME on (default: 24 hours ago)\n"
+	  "      --until TIME    before TIME (default: now)\n"
+	  "      --by UNIT       hour, day, or auto (default: hours for up to two days)\n"
+	  "      --title TEXT    the report's title (default \"Circulation report\")\n"
+	  "      --utc           periods in UTC (default: circd's local time)\n"
+	  "  -j, --json          print the numbers (circd's answer) instead\n" },
 	{ "exceptions", cmd_exceptions,
 	  "Usage: circctl exceptions [list] [--json]\n"
 	  "       circctl exceptions retry ID\n"

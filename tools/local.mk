@@ -2,12 +2,13 @@
 bin_PROGRAMS += circctl
 circctl_SOURCES = tools/circctl.c tools/circctl.h tools/circctl-conn.c \
 	tools/circctl-format.c tools/circctl-status.c tools/circctl-journal.c \
-	tools/circctl-commands.c tools/circctl-item.c tools/circctl-upstream.c
+	tools/circctl-commands.c tools/circctl-item.c tools/circctl-upstream.c \
+	tools/circctl-report.c
 circctl_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir) -DHAVE_TAG_CLI
 # upstream test reads circd.conf (libcircd-config) and probes the ACS
 # with the sip2 plugin's own client and option mapping (libcircd-sip2).
 circctl_LDADD = lib/libcircd-tags.la daemon/libcircd-config.la lib/libcircd-sip2.la \
-	lib/libcircd-util.la $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS)
+	lib/libcircd-util.la $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) -lm
 
 # Bash completion, installed under the command's name as bash-completion
 # looks it up.
