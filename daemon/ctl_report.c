@@ -366,7 +366,8 @@ static int collect_all_points(struct report *rp, char **error)
 	 * "unknown", counts as unknown. */
 	_cleanup_free_ char *alarms = xasprintf(
 		"WITH v AS (SELECT CAST(" JX("$.txn") " AS INTEGER) AS txn, " JX("$.verdict") " AS verdict,"
-		"   max(id) FROM events WHERE type = 'alarm-verdict' AND time_usec >= ?1 GROUP BY 1)"
+		"   max(id) FROM events WHERE type = 'alarm-verdict' AND time_usec >= ?1"
+		"   AND json_valid(detail) GROUP BY 1)"
 		" SELECT " PERIOD_OF("t.event_time_usec") " AS p,"
 		"  CASE v.verdict WHEN 'true' THEN 0 WHEN 'false' THEN 1 ELSE 2 END AS c, count(*)"
 		" FROM transactions t LEFT JOIN v ON v.txn = t.id"
@@ -382,6 +383,7 @@ static int collect_all_points(struct report *rp, char **error)
 		"SELECT " PERIOD_OF("time_usec") " AS p,"
 		"  CASE " JX("$.direction") " WHEN 'in' THEN 0 WHEN 'out' THEN 1 ELSE 2 END AS c, count(*)"
 		" FROM events WHERE type = 'gate-pass' AND time_usec >= ?1 AND time_usec < ?2"
+		"  AND json_valid(detail)"
 		" GROUP BY p, c",
 		q->fmt, q->modifier);
 	return collect_points(rp, passes, S_PASS_IN, S_PASS_UNKNOWN, error);
@@ -407,7 +409,8 @@ static int add_selfcheck(struct report *rp, json_object *o, char **error)
 	static const char sessions_sql[] =
 		"SELECT count(*), coalesce(sum(" JX("$.items_ok") "), 0),"
 		"  coalesce(sum(" JX("$.items_failed") "), 0) FROM events"
-		" WHERE type = 'selfcheck-session' AND time_usec >= ?1 AND time_usec < ?2";
+		" WHERE type = 'selfcheck-session' AND time_usec >= ?1 AND time_usec < ?2"
+		" AND json_valid(detail)";
 	int64_t v[6], s[3];
 	int r = one_row(rp, sql, v, 6, error);
 	if (r < 0)
@@ -496,7 +499,7 @@ static int build(struct report *rp, json_object *o, char **error)
 	add_int(ret, "total", tot[S_RETURNS]);
 	json_object_object_add(ret, "per_period", series_array(rp, S_RETURNS));
 	r = top_counts(rp, "SELECT coalesce(" JX("$.bin") ", ''), count(*) FROM events"
-			   " WHERE type = 'sort' AND time_usec >= ?1 AND time_usec < ?2"
+			   " WHERE type = 'sort' AND time_usec >= ?1 AND time_usec < ?2 AND json_valid(detail)"
 			   " GROUP BY 1 ORDER BY 2 DESC, 1", "bin", &list, &n, error);
 	if (r < 0)
 		return r;
@@ -529,7 +532,7 @@ static int build(struct report *rp, json_object *o, char **error)
 	json_object *sh = json_object_new_object();
 	json_object_object_add(o, "shelf", sh);
 	r = top_counts(rp, "SELECT coalesce(" JX("$.anomaly") ", ''), count(*) FROM events"
-			   " WHERE type = 'shelf' AND time_usec >= ?1 AND time_usec < ?2"
+			   " WHERE type = 'shelf' AND time_usec >= ?1 AND time_usec < ?2 AND json_valid(detail)"
 			   " GROUP BY 1 ORDER BY 2 DESC, 1", "anomaly", &list, &n, error);
 	if (r < 0)
 		return r;
@@ -550,7 +553,7 @@ static int build(struct report *rp, json_object *o, char **error)
 		return r;
 	add_int(ex, "open", open);
 	r = top_counts(rp, "SELECT coalesce(" JX("$.reason") ", ''), count(*) FROM events"
-			   " WHERE type = 'station-exception' AND time_usec >= ?1 AND time_usec < ?2"
+			   " WHERE type = 'station-exception' AND time_usec >= ?1 AND time_usec < ?2 AND json_valid(detail)"
 			   " GROUP BY 1 ORDER BY 2 DESC, 1", "reason", &list, &n, error);
 	if (r < 0)
 		return r;

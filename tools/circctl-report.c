@@ -165,6 +165,8 @@ static void columns_chart(FILE *f, const char *id, const char *what, struct json
 	const int width = CHART_WIDTH, height = top + plot_h + bottom, base = top + plot_h;
 	double group_w = (double)(width - left - right) / (double)n;
 	int bar_w = (int)(group_w * 0.8 / (double)n_series);
+	if (bar_w > 56)
+		bar_w = 56; /* a few periods: bars, not walls */
 	if (bar_w < 1)
 		bar_w = 1;
 	int pad = (int)((group_w - bar_w * (int)n_series) / 2);
