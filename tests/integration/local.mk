@@ -25,3 +25,8 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+# The statistics and the HTML report (seeded journal; the screenshot test
+# needs Debian's chromium and skips without it).
+TESTS += tests/integration/test_report.py tests/integration/test_report_screenshot.py
+EXTRA_DIST += tests/integration/test_report.py tests/integration/test_report_screenshot.py \
+	tests/integration/reportseed.py
