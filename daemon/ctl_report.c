@@ -5,9 +5,9 @@
  * Every figure is one SQL query over the transactions and events tables,
  * reading the detail JSON of the station facts with SQLite's JSON functions
  * (the conventions are in daemon/station.h).  A detail that is not JSON is
- * never fatal: json_extract() would abort the whole query, so every read
- * goes through JX() (NULL for such a row), and the rows are counted in
- * "malformed_events" and logged.
+ * never fatal (json_extract() on one would abort the whole query): such rows
+ * are left out (json_valid() in every WHERE, and JX() yields NULL should
+ * SQLite evaluate a column first), counted in "malformed_events" and logged.
  *
  * Periods are labelled like `circctl stats` ("2026-11-28T18:00" per hour,
  * "2026-11-28" per day), in UTC or in the daemon's local time (what a branch

@@ -383,6 +383,102 @@ class CircctlTest(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
         self.assertExit(self.run_circctl("export", "--format", "xml"), 2)
 
+    def test_export_events(self):
+        events = [
+            {"id": 7, "time": "2026-11-28T18:06:01.000Z", "type": "sort", "device": "drop1",
+             "station": "returns", "item_id": "39001234",
+             "detail": {"station": "returns", "bin": "H, \"hold\"", "txn": 1}},
+            {"id": 8, "time": "2026-11-28T18:07:00.000Z", "type": "sort", "device": "drop1",
+             "station": "", "item_id": "", "detail_text": "not json {"},
+        ]
+        fake = self.serve({"events": {"ok": True, "events": events}})
+        r = self.run_circctl("export", "--what", "events", "--type", "sort,shelf", text=False)
+        self.assertExit(r, 0)
+        self.assertEqual(fake.requests, [{"cmd": "events", "type": "sort,shelf"}])
+        rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
+        self.assertEqual(rows[0], ["id", "time", "type", "device", "station", "item_id",
+                                   "detail"])
+        self.assertEqual(json.loads(rows[1][6])["bin"], 'H, "hold"')
+        self.assertEqual(rows[2][6], "not json {")
+        r = self.run_circctl("export", "-w", "events", "--format", "jsonl")
+        self.assertEqual([json.loads(x) for x in r.stdout.splitlines()], events)
+        self.assertExit(self.run_circctl("export", "--what", "items"), 2)
+        self.assertExit(self.run_circctl("export", "--type", "sort"), 2)
+
+    # ---- report -------------------------------------------------------------
+
+    REPORT = {
+        "ok": True, "site": "<Main> & 'Co'", "generated": "2026-11-28T20:00:00.000Z",
+        "by": "hour", "timezone": "UTC", "since": "2026-11-28T18:00:00.000Z",
+        "until": "2026-11-28T20:00:00.000Z", "since_label": "2026-11-28 18:00",
+        "until_label": "2026-11-28 20:00",
+        "periods": ["2026-11-28T18:00", "2026-11-28T19:00"],
+        "returns": {"total": 4, "per_period": [3, 1], "sorted": 1,
+                    "by_bin": [{"bin": "</svg><script>x()</script>", "count": 1}]},
+        "alarms": {"total": 0, "true": 0, "false": 0, "unknown": 0,
+                   "per_period": {"true": [0, 0], "false": [0, 0], "unknown": [0, 0]}},
+        "gate_passes": {"total": 0, "in": 0, "out": 0, "unknown_direction": 0,
+                        "per_period": {"in": [0, 0], "out": [0, 0]}},
+        "shelf": {"total": 0, "by_anomaly": []},
+        "selfcheck": {"transactions": 0, "succeeded": 0, "failed": 0, "pending": 0,
+                      "success_rate": None, "sessions": 0, "items_ok": 0, "items_failed": 0},
+        "exceptions": {"open": 1, "station": 0, "station_by_reason": []},
+        "malformed_events": 0,
+    }
+
+    def test_report_html(self):
+        fake = self.serve({"report-data": self.REPORT})
+        out = os.path.join(self.tmp, "r.html")
+        r = self.run_circctl("report", "--html", out, "--since", "2026-11-28T18:00Z",
+                             "--until", "2026-11-28T20:00Z")
+        self.assertExit(r, 0)
+        self.assertEqual(r.stdout, "Report written to %s\n" % out)
+        self.assertEqual(fake.requests, [{"cmd": "report-data", "since": "2026-11-28T18:00Z",
+                                          "until": "2026-11-28T20:00Z", "by": "auto"}])
+        with open(out) as f:
+            page = f.read()
+        self.assertIn("<title>Circulation report \u2014 &lt;Main&gt; &amp; &#39;Co&#39;</title>",
+                      page)
+        self.assertIn("&lt;/svg&gt;&lt;script&gt;x()&lt;/script&gt;", page)
+        self.assertNotIn("<script", page)
+        self.assertEqual(page.count('class="bar"'), 2 + 1)  # two hours, one bin
+        # alarms, gate passes, shelf, self-check, station exceptions
+        self.assertEqual(page.count("No data in this period."), 5)
+        self.assertIn('<div class="n">\u2013</div><div class="l">Self-check success', page)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["control.sock", "r.html"])
+
+        # Defaults: the last 24 hours, sent as UTC times; --utc and --title.
+        r = self.run_circctl("report", "--html", "-", "--utc", "--by", "day", "--title", "T&T")
+        self.assertExit(r, 0)
+        self.assertIn("<strong>T&amp;T</strong>", r.stdout)
+        req = fake.requests[-1]
+        self.assertRegex(req["since"], r"Z$")
+        self.assertRegex(req["until"], r"Z$")
+        self.assertEqual((req["utc"], req["by"]), (True, "day"))
+        r = self.run_circctl("report", "--json")
+        self.assertEqual(json.loads(r.stdout)["site"], "<Main> & 'Co'")
+
+    def test_report_failure_keeps_the_old_file(self):
+        self.serve({"report-data": {"ok": False, "error": "journal query failed: disk I/O"}})
+        out = os.path.join(self.tmp, "r.html")
+        with open(out, "w") as f:
+            f.write("last week")
+        r = self.run_circctl("report", "--html", out)
+        self.assertExit(r, 1)
+        self.assertIn("disk I/O", r.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), "last week")
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["control.sock", "r.html"])
+
+    def test_report_usage(self):
+        fake = self.serve({"report-data": self.REPORT})
+        for args in ([], ["--html"], ["--html", ""], ["--html", "x", "--by", "week"],
+                     ["--html", "x", "extra"], ["--html", "x", "--since", "yesterday"]):
+            r = self.run_circctl("report", *args)
+            self.assertExit(r, 2)
+            self.assertIn("circctl", r.stderr)
+        self.assertEqual(fake.requests, [])
+
     # ---- stats, exceptions, sim, reload, metrics -----------------------------
 
     def test_stats(self):
