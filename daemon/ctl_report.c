@@ -5,15 +5,23 @@
  * Every figure is one SQL query over the transactions and events tables,
  * reading the detail JSON of the station facts with SQLite's JSON functions
  * (the conventions are in daemon/station.h).  A detail that is not JSON is
- * never fatal (json_extract() on one would abort the whole query): such rows
- * are left out (json_valid() in every WHERE, and JX() yields NULL should
- * SQLite evaluate a column first), counted in "malformed_events" and logged.
+ * never fatal (json_extract() on one would abort the whole query): every
+ * read goes through JX(), which yields NULL for such a row; the queries
+ * sort those rows out, and they are counted in "malformed_events" and
+ * logged.
  *
  * Periods are labelled like `circctl stats` ("2026-11-28T18:00" per hour,
  * "2026-11-28" per day), in UTC or in the daemon's local time (what a branch
- * manager's wall clock says).  With both ends of the period given, every
- * period in between is listed (zeros included) so a chart's axis has no
- * holes; each per-period series is an array aligned with "periods".
+ * manager's wall clock says).  SQLite only counts per quarter of an hour
+ * (an integer division: every UTC offset in use is a multiple of 15
+ * minutes); the labels are made here, once per quarter, not once per row.
+ * With both ends of the period given, every period in between is listed
+ * (zeros included) so a chart's axis has no holes; each per-period series
+ * is an array aligned with "periods".
+ *
+ * The queries run on the core's thread, like every control command: the
+ * journal's index on events(type, time_usec) keeps each one to its own
+ * rows (tests/bench/bench_report.py measures a month).
  */
 #include "config.h"
 
@@ -45,9 +53,13 @@
 /* The value at path of the row's detail, or NULL when detail is not JSON. */
 #define JX(path) "(CASE WHEN json_valid(detail) THEN json_extract(detail, '" path "') END)"
 
-/* The event types this report reads (for the malformed-row count). */
-#define STATION_FACT_TYPES \
-	"('sort','alarm-verdict','gate-pass','shelf','selfcheck-session','station-exception')"
+/* A list's key: "" when missing, NULL when the detail is not JSON. */
+#define JKEY(path) \
+	"(CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '" path "'), '') END)"
+
+/* Counting is per quarter of an hour (usec). */
+#define QUARTER_USEC "900000000"
+#define QUARTER_SEC 900
 
 enum series {
 	S_RETURNS,
@@ -57,6 +69,7 @@ enum series {
 	S_PASS_IN,
 	S_PASS_OUT,
 	S_PASS_UNKNOWN,
+	S_MALFORMED, /* gate-pass rows whose detail is not JSON */
 	S_COUNT
 };
 
@@ -65,8 +78,6 @@ struct report_query {
 	bool has_since, has_until;
 	bool by_hour;
 	bool utc;
-	const char *fmt;                /* strftime format of a period's label */
-	const char *modifier;           /* SQLite date modifiers after 'unixepoch' */
 };
 
 struct point {
@@ -83,6 +94,7 @@ struct report {
 	char (*labels)[32]; /* sorted, unique */
 	size_t n_labels, cap_labels;
 	int64_t totals[S_COUNT];
+	int64_t malformed;
 };
 
 static const char *req_string(json_object *req, const char *key)
@@ -133,8 +145,6 @@ static int query_parse(json_object *req, bool default_utc, struct report_query *
 			return error_set(error, -EINVAL, "utc must be true or false");
 		q->utc = json_object_get_boolean(v);
 	}
-	q->fmt = q->by_hour ? "%Y-%m-%dT%H:00" : "%Y-%m-%d";
-	q->modifier = q->utc ? "" : ", 'localtime'";
 	return 0;
 }
 
@@ -198,8 +208,22 @@ static int step_error(struct report *rp, sqlite3_stmt *st, char **error)
 	return r;
 }
 
-/* Runs a query returning (label, class, count) rows; class c goes to series
- * first + c (classes beyond last are ignored). */
+/* The label of the period holding time t (seconds). */
+static void period_label(const struct report_query *q, time_t t, char *out, size_t size)
+{
+	struct tm tm;
+	if (q->utc)
+		gmtime_r(&t, &tm);
+	else
+		localtime_r(&t, &tm);
+	if (q->by_hour)
+		strftime(out, size, "%Y-%m-%dT%H:00", &tm);
+	else
+		strftime(out, size, "%Y-%m-%d", &tm);
+}
+
+/* Runs a query returning (quarter, class, count) rows; class c goes to
+ * series first + c (classes beyond last are ignored). */
 static int collect_points(struct report *rp, const char *sql, int first, int last, char **error)
 {
 	sqlite3_stmt *st;
@@ -216,7 +240,8 @@ static int collect_points(struct report *rp, const char *sql, int first, int las
 			rp->points = xrealloc(rp->points, rp->cap_points * sizeof(*rp->points));
 		}
 		struct point *p = &rp->points[rp->n_points++];
-		snprintf(p->label, sizeof(p->label), "%s", col_text(st, 0));
+		period_label(&rp->q, (time_t)(sqlite3_column_int64(st, 0) * QUARTER_SEC), p->label,
+			     sizeof(p->label));
 		p->series = first + c;
 		p->value = sqlite3_column_int64(st, 2);
 		rp->totals[p->series] += p->value;
@@ -229,35 +254,23 @@ static int collect_points(struct report *rp, const char *sql, int first, int las
 }
 
 /* Every period between since and until, when both are given and the list
- * stays chart-sized.  Stepping an hour at a time through SQLite's own
- * calendar gets local days of 23 and 25 hours right. */
-static int fill_periods(struct report *rp, char **error)
+ * stays chart-sized.  Stepping an hour at a time through the calendar gets
+ * local days of 23 and 25 hours right. */
+static void fill_periods(struct report *rp)
 {
 	if (!rp->q.has_since || !rp->q.has_until || rp->q.until_usec <= rp->q.since_usec)
-		return 0;
+		return;
 	int64_t since_sec = rp->q.since_usec / (int64_t)USEC_PER_SEC;
 	int64_t until_sec = (rp->q.until_usec + (int64_t)USEC_PER_SEC - 1) / (int64_t)USEC_PER_SEC;
-	int64_t hours = (until_sec - since_sec) / 3600;
-	if (hours > (rp->q.by_hour ? FILL_MAX_HOURS : FILL_MAX_DAYS * 24))
-		return 0;
-	_cleanup_free_ char *sql = xasprintf(
-		"WITH RECURSIVE s(t) AS (SELECT ?3 UNION ALL SELECT t + 3600 FROM s WHERE t + 3600 < ?4)"
-		" SELECT DISTINCT strftime('%s', t, 'unixepoch'%s) FROM"
-		" (SELECT t FROM s UNION ALL SELECT ?4 - 1)",
-		rp->q.fmt, rp->q.modifier);
-	sqlite3_stmt *st;
-	int r = prepare(rp, sql, &st, error);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 3, since_sec);
-	sqlite3_bind_int64(st, 4, until_sec);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		label_add(rp, col_text(st, 0));
-	if (rc != SQLITE_DONE)
-		return step_error(rp, st, error);
-	sqlite3_finalize(st);
-	return 0;
+	if ((until_sec - since_sec) / 3600 > (rp->q.by_hour ? FILL_MAX_HOURS : FILL_MAX_DAYS * 24))
+		return;
+	char label[32];
+	for (int64_t t = since_sec; t < until_sec; t += 3600) {
+		period_label(&rp->q, (time_t)t, label, sizeof(label));
+		label_add(rp, label);
+	}
+	period_label(&rp->q, (time_t)(until_sec - 1), label, sizeof(label));
+	label_add(rp, label);
 }
 
 static json_object *series_array(const struct report *rp, int series)
@@ -280,7 +293,7 @@ static json_object *series_array(const struct report *rp, int series)
 /* ---- lists and single figures ---- */
 
 /* (key, count) rows, biggest first, as [{key_name: .., "count": n}];
- * *total gets the sum over all rows. */
+ * *total gets the sum over all rows.  A NULL key counts as malformed. */
 static int top_counts(struct report *rp, const char *sql, const char *key_name, json_object **out,
 		      int64_t *total, char **error)
 {
@@ -294,6 +307,11 @@ static int top_counts(struct report *rp, const char *sql, const char *key_name, 
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t c = sqlite3_column_int64(st, 1);
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			/* The key query yields NULL for a detail that is not JSON. */
+			rp->malformed += c;
+			continue;
+		}
 		sum += c;
 		if (n++ >= TOP_MAX) {
 			other += c;
@@ -343,50 +361,43 @@ static void add_int(json_object *o, const char *key, int64_t v)
 
 /* ---- the series ---- */
 
-#define PERIOD_OF(column) "strftime('%s', " column " / 1000000, 'unixepoch'%s)"
-
 static int collect_all_points(struct report *rp, char **error)
 {
-	const struct report_query *q = &rp->q;
-	int r = fill_periods(rp, error);
-	if (r < 0)
-		return r;
+	fill_periods(rp);
 
 	/* Returns: every checkin (the bookdrop's transactions). */
-	_cleanup_free_ char *returns = xasprintf(
-		"SELECT " PERIOD_OF("event_time_usec") " AS p, 0, count(*) FROM transactions"
+	int r = collect_points(rp,
+		"SELECT event_time_usec / " QUARTER_USEC " AS p, 0, count(*) FROM transactions"
 		" WHERE kind = 'checkin' AND event_time_usec >= ?1 AND event_time_usec < ?2 GROUP BY p",
-		q->fmt, q->modifier);
-	r = collect_points(rp, returns, S_RETURNS, S_RETURNS, error);
+		S_RETURNS, S_RETURNS, error);
 	if (r < 0)
 		return r;
 
 	/* Alarms, each with the verdict of its latest "alarm-verdict" event
 	 * (written after the alarm, so not before since); no verdict, or
 	 * "unknown", counts as unknown. */
-	_cleanup_free_ char *alarms = xasprintf(
+	r = collect_points(rp,
 		"WITH v AS (SELECT CAST(" JX("$.txn") " AS INTEGER) AS txn, " JX("$.verdict") " AS verdict,"
 		"   max(id) FROM events WHERE type = 'alarm-verdict' AND time_usec >= ?1"
 		"   AND json_valid(detail) GROUP BY 1)"
-		" SELECT " PERIOD_OF("t.event_time_usec") " AS p,"
+		" SELECT t.event_time_usec / " QUARTER_USEC " AS p,"
 		"  CASE v.verdict WHEN 'true' THEN 0 WHEN 'false' THEN 1 ELSE 2 END AS c, count(*)"
 		" FROM transactions t LEFT JOIN v ON v.txn = t.id"
 		" WHERE t.kind = 'alarm' AND t.event_time_usec >= ?1 AND t.event_time_usec < ?2"
 		" GROUP BY p, c",
-		q->fmt, q->modifier);
-	r = collect_points(rp, alarms, S_ALARM_TRUE, S_ALARM_UNKNOWN, error);
+		S_ALARM_TRUE, S_ALARM_UNKNOWN, error);
 	if (r < 0)
 		return r;
 
 	/* People through the gates: the core's "gate-pass" device events. */
-	_cleanup_free_ char *passes = xasprintf(
-		"SELECT " PERIOD_OF("time_usec") " AS p,"
-		"  CASE " JX("$.direction") " WHEN 'in' THEN 0 WHEN 'out' THEN 1 ELSE 2 END AS c, count(*)"
-		" FROM events WHERE type = 'gate-pass' AND time_usec >= ?1 AND time_usec < ?2"
-		"  AND json_valid(detail)"
+	return collect_points(rp,
+		"SELECT p, CASE WHEN d IS NULL THEN 3 WHEN d = 'in' THEN 0 WHEN d = 'out' THEN 1"
+		"  ELSE 2 END AS c, count(*) FROM"
+		" (SELECT time_usec / " QUARTER_USEC " AS p,"
+		"   CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '$.direction'), '')"
+		"   END AS d FROM events WHERE type = 'gate-pass' AND time_usec >= ?1 AND time_usec < ?2)"
 		" GROUP BY p, c",
-		q->fmt, q->modifier);
-	return collect_points(rp, passes, S_PASS_IN, S_PASS_UNKNOWN, error);
+		S_PASS_IN, S_MALFORMED, error);
 }
 
 static int add_selfcheck(struct report *rp, json_object *o, char **error)
@@ -498,8 +509,8 @@ static int build(struct report *rp, json_object *o, char **error)
 	json_object_object_add(o, "returns", ret);
 	add_int(ret, "total", tot[S_RETURNS]);
 	json_object_object_add(ret, "per_period", series_array(rp, S_RETURNS));
-	r = top_counts(rp, "SELECT coalesce(" JX("$.bin") ", ''), count(*) FROM events"
-			   " WHERE type = 'sort' AND time_usec >= ?1 AND time_usec < ?2 AND json_valid(detail)"
+	r = top_counts(rp, "SELECT " JKEY("$.bin") ", count(*) FROM events"
+			   " WHERE type = 'sort' AND time_usec >= ?1 AND time_usec < ?2"
 			   " GROUP BY 1 ORDER BY 2 DESC, 1", "bin", &list, &n, error);
 	if (r < 0)
 		return r;
@@ -531,8 +542,8 @@ static int build(struct report *rp, json_object *o, char **error)
 
 	json_object *sh = json_object_new_object();
 	json_object_object_add(o, "shelf", sh);
-	r = top_counts(rp, "SELECT coalesce(" JX("$.anomaly") ", ''), count(*) FROM events"
-			   " WHERE type = 'shelf' AND time_usec >= ?1 AND time_usec < ?2 AND json_valid(detail)"
+	r = top_counts(rp, "SELECT " JKEY("$.anomaly") ", count(*) FROM events"
+			   " WHERE type = 'shelf' AND time_usec >= ?1 AND time_usec < ?2"
 			   " GROUP BY 1 ORDER BY 2 DESC, 1", "anomaly", &list, &n, error);
 	if (r < 0)
 		return r;
@@ -552,20 +563,24 @@ static int build(struct report *rp, json_object *o, char **error)
 	if (r < 0)
 		return r;
 	add_int(ex, "open", open);
-	r = top_counts(rp, "SELECT coalesce(" JX("$.reason") ", ''), count(*) FROM events"
-			   " WHERE type = 'station-exception' AND time_usec >= ?1 AND time_usec < ?2 AND json_valid(detail)"
+	r = top_counts(rp, "SELECT " JKEY("$.reason") ", count(*) FROM events"
+			   " WHERE type = 'station-exception' AND time_usec >= ?1 AND time_usec < ?2"
 			   " GROUP BY 1 ORDER BY 2 DESC, 1", "reason", &list, &n, error);
 	if (r < 0)
 		return r;
 	add_int(ex, "station", n);
 	json_object_object_add(ex, "station_by_reason", list);
 
+	/* The sort, gate-pass, shelf and station-exception rows that are not
+	 * JSON were counted on the way; these are the rest. */
 	int64_t malformed = 0;
-	r = one_row(rp, "SELECT count(*) FROM events WHERE type IN " STATION_FACT_TYPES
+	r = one_row(rp, "SELECT count(*) FROM events"
+			" WHERE type IN ('alarm-verdict','selfcheck-session')"
 			" AND time_usec >= ?1 AND time_usec < ?2 AND detail IS NOT NULL"
 			" AND NOT json_valid(detail)", &malformed, 1, error);
 	if (r < 0)
 		return r;
+	malformed += rp->malformed + tot[S_MALFORMED];
 	add_int(o, "malformed_events", malformed);
 	if (malformed > 0)
 		log_warning("report: %" PRId64 " station events with a detail that is not JSON were "

@@ -152,6 +152,9 @@ static const char *const migrations[] = {
 	"         d.message AS message, d.attempts AS attempts"
 	"  FROM deliveries d JOIN transactions t ON t.id = d.txn_id"
 	"  WHERE d.state IN ('rejected','dead');",
+	/* 1 -> 2: the statistics read one kind of event over a period
+	 * (daemon/ctl_report.c); without this they scan every event of it. */
+	"CREATE INDEX events_type_time ON events(type, time_usec);",
 };
 
 static int set_error(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

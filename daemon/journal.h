@@ -25,7 +25,7 @@
 
 #include <sqlite3.h>
 
-#define JOURNAL_SCHEMA_VERSION 1
+#define JOURNAL_SCHEMA_VERSION 2
 #define JOURNAL_FILE "journal.db"
 
 struct journal;
