@@ -9,7 +9,7 @@ stopped (tests/integration/reportseed.py: returns and their bins, alarms and
 their verdicts, gate passes, shelf anomalies, self-check checkouts and
 sessions, exceptions, a row that is not JSON, rows just outside the period).
 
-circd, started again in a time zone two hours east of UTC, answers
+circd, started again in Central European time, answers
 report-data with exactly the seeded numbers (per hour in UTC, per hour in
 local time, per day), stats carries the same series, `circctl export --what
 events` exports the facts, and `circctl report --html` writes a page that is
@@ -149,8 +149,9 @@ def story(h):
     # The older facts, written into circd's own journal.
     reportseed.seed(os.path.join(h.state_dir, "journal.db"))
 
-    # Two hours east of UTC (POSIX TZ: the offset is west-positive).
-    h.start(env={"TZ": "XXX-02"})
+    # Central European time: UTC+1 in March, UTC+2 from the last Sunday of
+    # March (POSIX TZ: offsets are west-positive).
+    h.start(env={"TZ": "CET-1CEST,M3.5.0,M10.5.0/3"})
     r = h.ctl_ok("report-data", since=SINCE, until=UNTIL, by="hour", utc=True)
     subset(r, EXPECTED)
     log("report-data (UTC, by hour) is exactly the seeded journal")
@@ -158,14 +159,22 @@ def story(h):
           "the period is given back")
 
     loc = h.ctl_ok("report-data", since=SINCE, until=UNTIL, by="hour")
-    check(loc["periods"] == ["2026-03-02T10:00", "2026-03-02T11:00", "2026-03-02T12:00",
-                             "2026-03-02T13:00"], "local periods are two hours later: %s"
+    check(loc["periods"] == ["2026-03-02T09:00", "2026-03-02T10:00", "2026-03-02T11:00",
+                             "2026-03-02T12:00"], "local periods are an hour later: %s"
           % loc["periods"])
     check(loc["returns"]["per_period"] == EXPECTED["returns"]["per_period"] and
           loc["alarms"]["per_period"] == EXPECTED["alarms"]["per_period"],
           "the same counts fall into the local hours")
-    check(loc["timezone"] == "XXX (UTC+0200)", "the zone is named: %s" % loc["timezone"])
-    check(loc["since_label"] == "2026-03-02 10:00", "the period's start in local time")
+    check(loc["timezone"] in ("CET (UTC+0100)", "CEST (UTC+0200)"),
+          "the zone is named: %s" % loc["timezone"])
+    check(loc["since_label"] == "2026-03-02 09:00", "the period's start in local time")
+    # The night the clocks go forward has no 02:00.
+    dst = h.ctl_ok("report-data", since="2026-03-29T00:00Z", until="2026-03-29T04:00Z")
+    check(dst["periods"] == ["2026-03-29T01:00", "2026-03-29T03:00", "2026-03-29T04:00",
+                             "2026-03-29T05:00"], "summer time skips 02:00: %s" % dst["periods"])
+    dst = h.ctl_ok("report-data", since="2026-03-28T00:00Z", until="2026-03-30T00:00Z", by="day")
+    check(dst["periods"] == ["2026-03-28", "2026-03-29", "2026-03-30"],
+          "local days around the change: %s" % dst["periods"])
 
     day = h.ctl_ok("report-data", since=SINCE, until=UNTIL, by="day", utc=True)
     check(day["periods"] == ["2026-03-02"] and day["returns"]["per_period"] == [9] and
