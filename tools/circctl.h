@@ -78,6 +78,13 @@ const char *json_str(struct json_object *obj, const char *key);
 int64_t json_int(struct json_object *obj, const char *key);
 struct json_object *json_array(struct json_object *obj, const char *key);
 
+/* ---- report-html.c ---- */
+
+/* The report page for circd's "report-data" answer d.  Any JSON is drawn
+ * (missing or mistyped fields as zero or empty); every string in it is
+ * escaped. */
+void report_html_write(FILE *f, struct json_object *d, const char *title);
+
 /* ---- subcommands: argv[0] is the command name ---- */
 
 int cmd_status(struct circctl *ctx, int argc, char **argv);
