@@ -82,6 +82,13 @@ static void html_escape_cut(FILE *f, const char *s, size_t max_chars)
 	fputs("\u2026", f);
 }
 
+/* Counts come from the daemon, but the page must not overflow on any. */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 static const char *or_none(const char *s)
 {
 	return s && *s ? s : "(none)";
@@ -176,7 +183,7 @@ static void columns_chart(FILE *f, const char *id, const char *what, struct json
 		id, width, height, width, height, id, what);
 	/* Grid: zero, half, the maximum. */
 	for (int g = 0; g <= 2; g++) {
-		int64_t v = max * g / 2;
+		int64_t v = g == 0 ? 0 : g == 1 ? max / 2 : max;
 		if (g == 1 && max < 2)
 			continue;
 		int y = base - (int)llround((double)v * plot_h / (double)max);
@@ -302,7 +309,7 @@ static void stacked_bar(FILE *f, const char *id, const char *what, const struct 
 {
 	int64_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		total += seg[i].value > 0 ? seg[i].value : 0;
+		total = add_sat(total, seg[i].value > 0 ? seg[i].value : 0);
 	if (total <= 0) {
 		no_data(f);
 		return;
@@ -316,7 +323,7 @@ static void stacked_bar(FILE *f, const char *id, const char *what, const struct 
 	for (size_t i = 0; i < n; i++) {
 		if (seg[i].value <= 0)
 			continue;
-		before += seg[i].value;
+		before = add_sat(before, seg[i].value);
 		int end = (int)llround((double)before * bar_w / (double)total);
 		int w = end - x;
 		if (w < 1)
@@ -396,7 +403,7 @@ static void tiles(FILE *f, struct json_object *d)
 	else
 		snprintf(v, sizeof(v), "\u2013");
 	snprintf(detail, sizeof(detail), "%" PRId64 " of %" PRId64 " answered checkouts and renewals",
-		 json_int(sc, "succeeded"), json_int(sc, "succeeded") + json_int(sc, "failed"));
+		 json_int(sc, "succeeded"), add_sat(json_int(sc, "succeeded"), json_int(sc, "failed")));
 	tile(f, v, "Self-check success", detail);
 	snprintf(v, sizeof(v), "%" PRId64, json_int(ex, "open"));
 	snprintf(detail, sizeof(detail), "refused by the library system; %" PRId64
@@ -482,7 +489,7 @@ void report_html_write(FILE *f, struct json_object *d, const char *title)
 		{ "in", C_PASS_IN, json_array(gpp, "in") },
 		{ "out", C_PASS_OUT, json_array(gpp, "out") },
 	};
-	if (json_int(gp, "in") + json_int(gp, "out") > 0)
+	if (json_int(gp, "in") > 0 || json_int(gp, "out") > 0)
 		legend(f, gp_legend, ARRAY_SIZE(gp_legend));
 	columns_chart(f, "c-passes", "Gate passes per period: in, out", periods, by_hour, gs,
 		      ARRAY_SIZE(gs));
