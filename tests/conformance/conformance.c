@@ -524,6 +524,18 @@ static int bench(const struct driver *d, double seconds, unsigned field)
 		goto out;
 	}
 	r.opts = good_options(d, t, r.emu.link, r.emu.port);
+	for (size_t i = 0; i < d->n_bench_options; i++) {
+		const char **o = with_option(r.opts, d->bench_options[i]);
+		for (size_t k = 0; r.opts[k]; k++) /* free what was replaced */
+			if (!strncmp(r.opts[k], d->bench_options[i],
+				     strcspn(d->bench_options[i], "=") + 1))
+				free((char *)r.opts[k]);
+		for (size_t k = 0; o[k]; k++)
+			if (o[k] == d->bench_options[i])
+				o[k] = xstrdup(o[k]);
+		free(r.opts);
+		r.opts = o;
+	}
 	for (; next < field; next++)
 		emulator_say(&r.emu, "add E00401BE%08X mem=" MEM16, next);
 	if (fakehost_load_plugin(r.fh, d->plugin) < 0 || fakehost_set_options(r.fh, r.opts) < 0 ||

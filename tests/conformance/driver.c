@@ -54,14 +54,17 @@ static int set_key(struct driver *d, const char *key, const char *value, const c
 	} else if (!strcmp(key, "emulator_args")) {
 		if (!split_words(value, d->emulator_args, &d->n_emulator_args))
 			return *why = xstrdup("too many emulator_args"), -EINVAL;
-	} else if (!strcmp(key, "option") || !strcmp(key, "bad_option")) {
-		bool bad = key[0] == 'b';
-		size_t *n = bad ? &d->n_bad_options : &d->n_options;
+	} else if (!strcmp(key, "option") || !strcmp(key, "bad_option") ||
+		   !strcmp(key, "bench_option")) {
+		char **list = key[1] == 'a' ? d->bad_options :
+			      key[0] == 'b' ? d->bench_options : d->options;
+		size_t *n = key[1] == 'a' ? &d->n_bad_options :
+			    key[0] == 'b' ? &d->n_bench_options : &d->n_options;
 		if (!strchr(value, '='))
 			return *why = xasprintf("%s '%s' is not key=value", key, value), -EINVAL;
 		if (*n == DRIVER_MAX_LIST)
 			return *why = xasprintf("too many %s lines", key), -EINVAL;
-		(bad ? d->bad_options : d->options)[(*n)++] = xstrdup(value);
+		list[(*n)++] = xstrdup(value);
 	} else if (!strcmp(key, "transport")) {
 		struct driver_transport *t = &d->transports[d->n_transports];
 		_cleanup_free_ char *kind = xasprintf("%.*s", (int)strcspn(value, " \t"), value);
@@ -171,6 +174,7 @@ void driver_free(struct driver *d)
 		free_list(d->transports[i].options, d->transports[i].n_options);
 	free_list(d->options, d->n_options);
 	free_list(d->bad_options, d->n_bad_options);
+	free_list(d->bench_options, d->n_bench_options);
 	memset(d, 0, sizeof(*d));
 }
 

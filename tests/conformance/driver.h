@@ -13,6 +13,8 @@
  *                                         that point the plugin at it
  *   option     = poll_ms=20               for every transport (repeatable)
  *   bad_option = poll_ms=1                must be refused (repeatable)
+ *   bench_option = poll_ms=10             replaces the option of the same
+ *                                         key for `make bench` (its fastest)
  *   commands   = write_afi set_eas        what it can do; the others must
  *                                         be refused with -EOPNOTSUPP
  *   memory     = blocks-reversed          as-stored | blocks-reversed | none
@@ -47,6 +49,8 @@ struct driver {
 	size_t n_options;
 	char *bad_options[DRIVER_MAX_LIST];
 	size_t n_bad_options;
+	char *bench_options[DRIVER_MAX_LIST];
+	size_t n_bench_options;
 	bool write_afi, set_eas;
 	enum driver_memory memory;
 	unsigned block_size;
