@@ -25,3 +25,11 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+
+# A worker stuck outside host->wait() (tests/plugins/stuck.c, a test-only
+# plugin built outside plugins/.libs so no other test loads it).
+check_LTLIBRARIES += tests/plugins/stuck.la
+tests_plugins_stuck_la_SOURCES = tests/plugins/stuck.c
+tests_plugins_stuck_la_LDFLAGS = $(CIRCD_PLUGIN_LINK) -rpath $(abs_builddir)
+TESTS += tests/integration/test_stuck_worker.py
+EXTRA_DIST += tests/integration/test_stuck_worker.py

@@ -321,6 +321,14 @@ static void host_command_done(struct circd_instance *inst, const struct circd_co
 	pthread_mutex_unlock(&fh->lock);
 }
 
+unsigned fakehost_command_errors(struct fakehost *fh)
+{
+	pthread_mutex_lock(&fh->lock);
+	unsigned n = fh->command_errors;
+	pthread_mutex_unlock(&fh->lock);
+	return n;
+}
+
 /* ---- Host API: health, clocks ---- */
 
 static void host_set_health(struct circd_instance *inst, enum circd_health health,
