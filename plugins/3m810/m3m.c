@@ -15,6 +15,9 @@
  * Commands: WRITE_AFI (0x09) and SET_EAS (0x0C), each tried up to `retries`
  * times (AFI writes on the 810 are known to need several) and answered 0
  * only when reading back (Get AFI 0x0A / Check EAS 0x03) shows the value.
+ * OUTPUT "blocks" (text = hex, value = first block) writes tag memory with
+ * Write Multiblock (0x04) and reads it back the same way, for tag
+ * programming.
  *
  * Health: OK while the reader answers; DEGRADED after several bad answers
  * in a row (each one counted, logged at debug with the totals, the input
@@ -373,12 +376,100 @@ static void set_eas(struct m3m *m, const struct circd_command *cmd)
 	command_failed(m, cmd, r, attempt > m->retries ? m->retries : attempt, "EAS change", why);
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "0011AABB" -> bytes; -EINVAL for anything else or too long */
+static int hex_decode(const char *text, uint8_t *out, size_t size, size_t *len)
+{
+	size_t n = text ? strlen(text) : 0;
+
+	if (n == 0 || n % 2 || n / 2 > size)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* OUTPUT "blocks": write text (hex) from block `value` on, then read the
+ * blocks back.  For tag programming; the core does not send it (yet). */
+static void write_blocks(struct m3m *m, const struct circd_command *cmd)
+{
+	struct m3m_tag_info info;
+	uint8_t data[64], werr = 0, err = 0;
+	size_t n = 0, bs = 4;
+	char why[120] = "";
+	unsigned attempt;
+	int r;
+
+	if (hex_decode(cmd->text, data, sizeof(data), &n) < 0 || cmd->value < 0 ||
+	    cmd->value > 255) {
+		m->host->command_done(m->inst, cmd, -EINVAL,
+				      "need text = 1..64 bytes of hex and value = first block 0..255");
+		return;
+	}
+	/* the tag's block size, when it says (ICODE: 4) */
+	r = m3m_tag_info(m, cmd->uid, M3M_INFO_MEMSIZE, &info, &err);
+	if (r == -ECANCELED || r == -ENOTCONN) {
+		command_failed(m, cmd, r, 1, "block write", "");
+		return;
+	}
+	if (r == 0 && (info.avail & M3M_INFO_MEMSIZE) && info.block_size <= M3M_BLOCK_MAX)
+		bs = info.block_size;
+	if (n % bs) {
+		snprintf(why, sizeof(why), "%zu bytes are not whole %zu-byte blocks", n, bs);
+		m->host->command_done(m->inst, cmd, -EINVAL, why);
+		return;
+	}
+	unsigned first = (unsigned)cmd->value, count = (unsigned)(n / bs);
+	for (attempt = 1; attempt <= m->retries; attempt++) {
+		size_t len = 0, got_bs = 0;
+		r = m3m_write_blocks(m, cmd->uid, first, count, data, bs, &werr);
+		if (r == -ECANCELED || r == -ENOTCONN)
+			break;
+		int rb = m3m_read_blocks(m, cmd->uid, first, count, &len, &got_bs, &err);
+		if (rb == -ECANCELED || rb == -ENOTCONN) {
+			r = rb;
+			break;
+		}
+		if (rb == 0 && len == n && !memcmp(m->mem, data, n)) {
+			m->host->command_done(m->inst, cmd, 0, NULL);
+			return;
+		}
+		if (r < 0)
+			attempt_failed(why, sizeof(why), r, werr);
+		else if (rb == 0)
+			snprintf(why, sizeof(why), "read back other data in blocks %u..%u", first,
+				 first + count - 1);
+		else
+			attempt_failed(why, sizeof(why), rb, err);
+		m->host->log(m->inst, CIRCD_LOG_DEBUG, "block write attempt %u: %s", attempt, why);
+		r = -EIO;
+	}
+	command_failed(m, cmd, r, attempt > m->retries ? m->retries : attempt, "block write", why);
+}
+
 static void handle_commands(struct m3m *m)
 {
 	struct circd_command cmd = { .struct_size = sizeof(cmd) };
 
 	while (m->host->take_command(m->inst, &cmd) == 1) {
-		bool tag_cmd = cmd.type == CIRCD_CMD_WRITE_AFI || cmd.type == CIRCD_CMD_SET_EAS;
+		bool blocks = cmd.type == CIRCD_CMD_OUTPUT && cmd.name && !strcmp(cmd.name, "blocks");
+		bool tag_cmd = cmd.type == CIRCD_CMD_WRITE_AFI || cmd.type == CIRCD_CMD_SET_EAS ||
+			       blocks;
 		if (m->stopping)
 			m->host->command_done(m->inst, &cmd, -ECANCELED, "stopping");
 		else if (!tag_cmd)
@@ -391,6 +482,8 @@ static void handle_commands(struct m3m *m)
 			m->host->command_done(m->inst, &cmd, -EINVAL, "EAS must be 0 or 1");
 		else if (!m->t)
 			m->host->command_done(m->inst, &cmd, -ENOTCONN, "reader offline");
+		else if (blocks)
+			write_blocks(m, &cmd);
 		else if (cmd.type == CIRCD_CMD_WRITE_AFI)
 			write_afi(m, &cmd);
 		else

@@ -41,7 +41,8 @@ same interface as feig_emulator.py):
                         what arrives is lost
 
 After every change it writes the field to --state FILE, one line per tag:
-"UID afi=HH dsfid=HH eas=N", then "requests=N rf_resets=N faults_taken=N"
+"UID afi=HH dsfid=HH eas=N mem=HEX" (feig_emulator.py's line plus the
+memory), then "requests=N rf_resets=N faults_taken=N"
 (rf_resets stays 0: the protocol has no RF reset; faults_taken: spoiled
 answers so far).
 """
@@ -112,8 +113,9 @@ class Reader:
     def save_state(self):
         if not self.state_path:
             return
-        lines = ["%s afi=%02X dsfid=%02X eas=%d" % (t.uid.hex().upper(), t.afi, t.dsfid, t.eas)
-                 for t in self.tags.values()]
+        lines = ["%s afi=%02X dsfid=%02X eas=%d mem=%s" % (
+            t.uid.hex().upper(), t.afi, t.dsfid, t.eas, t.memory.hex().upper())
+            for t in self.tags.values()]
         lines.append("requests=%d rf_resets=0 faults_taken=%d" % (
             self.requests, self.faults_taken))
         tmp = self.state_path + ".tmp"

@@ -5,7 +5,8 @@
  * and over TCP on 127.0.0.1: tags arrive and leave and are read once, their
  * memory (written with lib/tags) decodes, AFI and EAS writes are verified by
  * reading back (and retried: a write that does not take once succeeds on the
- * next attempt, one that never takes fails with a clear detail), every kind
+ * next attempt, one that never takes fails with a clear detail), so are
+ * block writes (OUTPUT "blocks"), every kind
  * of noise on the line is counted and survived, and an unplugged reader goes
  * OFFLINE and comes back by itself.  Plus the frame codec against the spec's
  * BCC vector and the resynchronising scanner.
@@ -340,6 +341,18 @@ static int command(struct fakehost *fh, uint32_t type, const char *uid_hex, int 
 	return status;
 }
 
+static int write_blocks(struct fakehost *fh, const char *uid_hex, int first, const char *hex,
+			const char **detail)
+{
+	uint8_t uid[8];
+	int status = 1;
+
+	uid_bytes(uid_hex, uid);
+	uint64_t id = fakehost_command(fh, CIRCD_CMD_OUTPUT, uid, 8, first, "blocks", hex);
+	assert_int_equal(fakehost_wait_command(fh, id, 5000, &status, detail), 0);
+	return status;
+}
+
 #define write_afi(fh, uid, afi, detail) command(fh, CIRCD_CMD_WRITE_AFI, uid, afi, detail)
 #define set_eas(fh, uid, on, detail) command(fh, CIRCD_CMD_SET_EAS, uid, on, detail)
 
@@ -453,6 +466,21 @@ static void test_pty_story(void **state)
 	assert_non_null(strstr(detail, "no transponder"));
 	assert_true(emu_state_has(&e, UID_B " afi=C2", 500));
 
+	/* tag programming: new memory, written block-wise and read back */
+	char mem_new[128], needle[160];
+	encode_tag("30099999", mem_new, sizeof(mem_new));
+	assert_int_equal(write_blocks(fh, UID_B, 0, mem_new, &detail), 0);
+	snprintf(needle, sizeof(needle), "mem=%s\n", mem_new);
+	assert_true(emu_state_has(&e, needle, 1000));
+	assert_int_equal(write_blocks(fh, UID_B, 8, "0102030405", &detail), -EINVAL);
+	assert_int_equal(write_blocks(fh, UID_B, 8, "zz", &detail), -EINVAL);
+	emu_say(&e, "fault write_error 3");
+	usleep(50000);
+	assert_int_equal(write_blocks(fh, UID_B, 8, "01020304", &detail), -EIO);
+	assert_non_null(strstr(detail, "block write not confirmed after 3 attempts"));
+	assert_non_null(strstr(detail, "memory not written"));
+	assert_true(emu_state_has(&e, needle, 500));
+
 	/* EAS: off and on, each confirmed by Check EAS */
 	assert_int_equal(set_eas(fh, UID_A, 0, &detail), 0);
 	assert_true(emu_state_has(&e, UID_A " afi=07 dsfid=3E eas=0", 1000));
@@ -468,13 +496,14 @@ static void test_pty_story(void **state)
 	assert_int_equal(set_eas(fh, UID_A, 2, &detail), -EINVAL);
 
 	/* a noisy line: every kind of bad answer, counted, survived */
-	assert_true(emu_state_has(&e, "faults_taken=10\n", 1000)); /* 1 + 3 + 3 + 3 so far */
+	/* 1 + 3 + 3 + 3 + 3 so far */
+	assert_true(emu_state_has(&e, "faults_taken=13\n", 1000));
 	emu_say(&e, "fault garbage 2");
 	emu_say(&e, "fault badcrc 2");
 	emu_say(&e, "fault truncated 2");
 	emu_say(&e, "fault silent 2");
 	emu_say(&e, "fault error 3");
-	assert_true(emu_state_has(&e, "faults_taken=21\n", 5000));
+	assert_true(emu_state_has(&e, "faults_taken=24\n", 5000));
 	mark = fakehost_event_count(fh);
 	emu_say(&e, "add " UID_E " afi=07");
 	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_E, mark, 5000) >= 0);
