@@ -114,12 +114,17 @@ struct emu {
 	char control[128], state[128];
 };
 
+/* What a test left running when an assertion failed: the teardown stops it. */
+static struct emu *running_emu;
+static struct fakehost *running_fh;
+
 static void emu_start(struct emu *e, bool tcp)
 {
 	char fdarg[16];
 	int out[2] = { -1, -1 };
 
 	memset(e, 0, sizeof(*e));
+	running_emu = e;
 	e->master = -1;
 	snprintf(e->dir, sizeof(e->dir), "/tmp/test-3m810-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
@@ -172,6 +177,10 @@ static void emu_start(struct emu *e, bool tcp)
 
 static void emu_stop(struct emu *e)
 {
+	if (running_emu == e)
+		running_emu = NULL;
+	if (!e->dir[0])
+		return;
 	if (e->pid > 0) {
 		kill(e->pid, SIGTERM);
 		waitpid(e->pid, NULL, 0);
@@ -186,6 +195,7 @@ static void emu_stop(struct emu *e)
 	snprintf(path, sizeof(path), "%s.tmp", e->state);
 	unlink(path);
 	rmdir(e->dir);
+	e->dir[0] = '\0';
 }
 
 static void emu_say(struct emu *e, const char *fmt, ...)
@@ -324,6 +334,7 @@ static struct fakehost *start_plugin(struct emu *e)
 									 "timeout_ms=200",
 									 "max_timeouts=3", NULL }),
 			 0);
+	running_fh = fh;
 	assert_int_equal(fakehost_create(fh), 0);
 	assert_int_equal(fakehost_start(fh), 0);
 	return fh;
@@ -385,7 +396,7 @@ static void test_options(void **state)
 /* The whole life of a few tags on a serial reader. */
 static void test_pty_story(void **state)
 {
-	struct emu e;
+	static struct emu e; /* static: the teardown may still need it */
 	const char *detail = NULL;
 	char mem_a[128], mem_b[128];
 
@@ -536,12 +547,13 @@ static void test_pty_story(void **state)
 	assert_int_equal(fakehost_stop(fh), 0);
 	assert_int_equal(fakehost_option_misuse(fh), 0);
 	fakehost_free(fh);
+	running_fh = NULL;
 }
 
 /* A serial-to-Ethernet converter: the same protocol over TCP, and a reconnect. */
 static void test_tcp_story(void **state)
 {
-	struct emu e;
+	static struct emu e; /* static: the teardown may still need it */
 	const char *detail = NULL;
 	char mem_a[128];
 
@@ -580,7 +592,20 @@ static void test_tcp_story(void **state)
 	assert_int_equal(fakehost_stop(fh), 0);
 	assert_int_equal(fakehost_option_misuse(fh), 0);
 	fakehost_free(fh);
+	running_fh = NULL;
 	emu_stop(&e);
+}
+
+/* After a failed assertion: stop the plugin and the emulator, remove the
+ * temporary directory. */
+static int cleanup(void **state)
+{
+	if (running_fh)
+		fakehost_free(running_fh);
+	running_fh = NULL;
+	if (running_emu)
+		emu_stop(running_emu);
+	return 0;
 }
 
 int main(void)
@@ -589,8 +614,8 @@ int main(void)
 		cmocka_unit_test(test_bcc_vector),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_pty_story),
-		cmocka_unit_test(test_tcp_story),
+		cmocka_unit_test_teardown(test_pty_story, cleanup),
+		cmocka_unit_test_teardown(test_tcp_story, cleanup),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
