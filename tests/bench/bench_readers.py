@@ -90,11 +90,52 @@ def raw_example(fd, on_uid, end):
                 on_uid(line.split()[0].decode())
 
 
+def bcc_m3m(data):
+    """CRC-16/GENIBUS: preset 0xFFFF, poly 0x1021, MSB first, inverted."""
+    crc = 0xFFFF
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc ^ 0xFFFF
+
+
+def m3m_frame(cmd, fields):
+    n = 1 + len(fields) + 2
+    head = bytes([n >> 8, n & 0xFF, cmd]) + bytes(fields)
+    c = bcc_m3m(head)
+    return b"\xD6" + head + bytes([c >> 8, c & 0xFF])
+
+
+def raw_m3m(fd, on_uid, end):
+    """Inventory round trips (0xFE Read Block UID, UIDs only), nothing else."""
+    buf = b""
+    request = m3m_frame(0xFE, [0x00, 0x01])
+    while time.monotonic() < end:
+        os.write(fd, request)
+        while True:
+            i = buf.find(b"\xD6")
+            if i >= 0 and len(buf) >= i + 3 and len(buf) >= i + 3 + (buf[i + 1] << 8 | buf[i + 2]):
+                n = buf[i + 1] << 8 | buf[i + 2]
+                frame, buf = buf[i:i + 3 + n], buf[i + 3 + n:]
+                break
+            if not select.select([fd], [], [], 1.0)[0]:
+                frame = None
+                break
+            buf += os.read(fd, 65536)
+        if not frame or frame[4] != 0x00:
+            continue
+        fields = frame[5:-2]
+        for k in range(fields[2]):
+            on_uid(fields[3 + 8 * k:11 + 8 * k].hex().upper())
+
+
 # The readers: (driver file, raw client).  A new reader plugin with a
 # conformance driver adds one line here, and a raw client for its protocol.
 READERS = [
     ("tests/conformance/feig.conf", raw_feig),
     ("tests/conformance/example.conf", raw_example),
+    ("tests/conformance/3m810.conf", raw_m3m),
 ]
 
 

@@ -13,7 +13,8 @@ tests_conformance_conformance_LDADD = tests/plugin-host/libfakehost.la -lutil
 
 CONFORMANCE_DRIVERS = \
 	tests/conformance/feig.conf \
-	tests/conformance/example.conf
+	tests/conformance/example.conf \
+	tests/conformance/3m810.conf
 TEST_EXTENSIONS += .conf
 CONF_LOG_COMPILER = $(SHELL) $(srcdir)/tests/conformance/run-driver.sh
 TESTS += $(CONFORMANCE_DRIVERS)
