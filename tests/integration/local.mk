@@ -25,3 +25,5 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+TESTS += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
+EXTRA_DIST += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
