@@ -42,6 +42,9 @@ static const char main_help[] =
 	"  upstream test NAME [-c CONFIG]\n"
 	"                              connect to an upstream (SIP2) as circd would,\n"
 	"                              without circd, and show what it says\n"
+	"  shelf report [--station NAME]\n"
+	"                              what the shelf stations see: contents and\n"
+	"                              anomalies per shelf\n"
 	"  sim DEVICE LINE...          feed lines to a simulated device\n"
 	"  reload                      re-read the configuration (as SIGHUP)\n"
 	"  metrics                     Prometheus metrics text\n"
@@ -153,6 +156,17 @@ static const struct command commands[] = {
 	  "Exit status: 0 online, 1 reachable but the ACS reports itself offline,\n"
 	  "2 the test cannot run (usage, unreadable or invalid config, no such\n"
 	  "upstream, not sip2, unreadable password file), 3 the test failed.\n" },
+	{ "shelf", cmd_shelf,
+	  "Usage: circctl shelf report [--station NAME] [--json]\n"
+	  "\n"
+	  "Show what the shelf stations see now: per shelf the antennas that read it,\n"
+	  "what belongs on it, how many tags are on it and how many of them belong,\n"
+	  "and the anomalies standing now (misplaced, on-shelf-but-loaned, missing)\n"
+	  "with the in-library uses counted since circd started.  The history is in\n"
+	  "the journal (events of type \"shelf\").\n"
+	  "\n"
+	  "      --station NAME  only this station (default: every shelf station)\n"
+	  "  -j, --json          print the stations' reports as a JSON array\n" },
 	{ "sim", cmd_sim,
 	  "Usage: circctl sim DEVICE LINE...\n"
 	  "\n"

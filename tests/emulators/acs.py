@@ -279,6 +279,10 @@ class Conn(threading.Thread):
             r += "AB%s|AJ%s|AQ%s|" % (g("AB"), it.get("title", ""), it.get("location", ""))
             if it.get("patron"):
                 r += "AH%s|" % it.get("due", "")
+            # CS/CK as Koha and Evergreen add them to 18 (CS is a 3M extension)
+            for k, fid in (("call_number", "CS"), ("media", "CK")):
+                if it.get(k):
+                    r += "%s%s|" % (fid, it[k])
             return r
         if mid == "19":
             return "201" + now + "AB%s|" % g("AB")

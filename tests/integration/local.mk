@@ -33,3 +33,5 @@ tests_plugins_stuck_la_SOURCES = tests/plugins/stuck.c
 tests_plugins_stuck_la_LDFLAGS = $(CIRCD_PLUGIN_LINK) -rpath $(abs_builddir)
 TESTS += tests/integration/test_stuck_worker.py
 EXTRA_DIST += tests/integration/test_stuck_worker.py
+TESTS += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
+EXTRA_DIST += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
