@@ -36,6 +36,7 @@ struct instance {
 
 	pthread_t thread;
 	bool thread_started;
+	bool abandoned;          /* stop timed out: the thread still runs (see instance_stop) */
 	atomic_bool stop_requested;
 	int stop_efd;
 	struct mailbox commands; /* main -> worker */
@@ -97,6 +98,8 @@ struct txn_msg {
 void txn_msg_free(struct txn_msg *t);
 
 extern const struct circd_host_api host_api;
+
+#define INSTANCE_STOP_GRACE_SEC 5 /* how long a stop waits for a worker to return */
 
 /* Main thread.  create: resolve options, call the plugin's create(). */
 int instance_new(struct core *core, enum instance_role role, struct config_device *cfg,

@@ -87,8 +87,16 @@ def story(h):
     wait_for(lambda: len(pings(h, t_free)) >= 1, 3 * WATCHDOG_S, "WATCHDOG=1 again")
     check(True, "stuck1 free again: WATCHDOG=1 is back")
 
-    rc = h.stop()
-    check(rc == 0, "exit 0 on SIGTERM (got %d)" % rc)
+    # Stuck again, and now SIGTERM: the stop is not held up by it.
+    open(trigger, "w").close()
+    wait_for(lambda: h.last_log().count("stuck: blocking in open") >= 2, 3, "stuck1 to block again")
+    t = time.monotonic()
+    rc = h.stop(timeout=20)
+    took = time.monotonic() - t
+    check(rc == 0, "exit 0 on SIGTERM while stuck1 is stuck (got %d)" % rc)
+    check(took < 10, "the stop took %.1f s (a 5 s grace for the stuck worker)" % took)
+    check("stuck1: worker did not stop within 5 s" in h.last_log(),
+          "circd logs that it abandoned the stuck worker")
 
 
 if __name__ == "__main__":
