@@ -377,6 +377,14 @@ static int host_take_txn(struct circd_instance *inst, struct circd_txn *txn)
 	return r;
 }
 
+/* ABI 1.2: the fake host's site is fixed (tests of a plugin's site
+ * handling compare against this). */
+static const char *host_site(struct circd_instance *inst)
+{
+	(void)inst;
+	return "Fakehost Library";
+}
+
 static void host_report(struct circd_instance *inst, const struct circd_txn *txn,
 			const struct circd_txn_result *result)
 {
@@ -430,6 +438,7 @@ static const struct circd_host_api host_api = {
 	.now_monotonic_usec = host_now_monotonic,
 	.take_txn = host_take_txn,
 	.report = host_report,
+	.site = host_site,
 };
 
 /* ---- Lifecycle ---- */
