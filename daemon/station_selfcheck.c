@@ -542,15 +542,12 @@ static void selfcheck_on_command_done(struct station *st, struct instance *dev, 
 			struct sc_tag *t = &it->tags[k];
 			if (strcmp(t->device, dev->name) == 0 && (t->cmd_afi == cmd_id || t->cmd_eas == cmd_id)) {
 				mine = true;
-				if (t->cmd_afi == cmd_id) {
+				/* the reader verified the write by reading it back;
+				 * t->afi / t->eas stay what the pad last read */
+				if (t->cmd_afi == cmd_id)
 					t->cmd_afi = 0;
-					if (status == 0)
-						t->afi = st->core->cfg->security.afi_on_loan;
-				} else {
+				else
 					t->cmd_eas = 0;
-					if (status == 0)
-						t->eas = 0;
-				}
 			}
 			outstanding |= t->cmd_afi || t->cmd_eas;
 		}

@@ -25,3 +25,8 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+# Self-check kiosk stories: sim pad and card readers, sip2 against the ACS
+# emulator (tests/emulators/acs-selfcheck.json), circctl selfcheck.
+EXTRA_DIST += tests/integration/selfcheck_lib.py tests/emulators/acs-selfcheck.json
+TESTS += tests/integration/test_selfcheck.py
+EXTRA_DIST += tests/integration/test_selfcheck.py
