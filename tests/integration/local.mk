@@ -30,3 +30,5 @@ EXTRA_DIST += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/selfcheck_lib.py tests/emulators/acs-selfcheck.json
 TESTS += tests/integration/test_selfcheck.py
 EXTRA_DIST += tests/integration/test_selfcheck.py
+TESTS += tests/integration/test_selfcheck_offline.py
+EXTRA_DIST += tests/integration/test_selfcheck_offline.py
