@@ -85,3 +85,10 @@ systemd/70-circd.rules: circd $(plugins_LTLIBRARIES)
 
 TESTS += tests/unit/test-udev-rules.sh
 EXTRA_DIST += tests/unit/test-udev-rules.sh
+
+# The self-check station's pure decisions (patron answers, un-securing, card ids).
+check_PROGRAMS += tests/unit/test_selfcheck_patron
+TESTS += tests/unit/test_selfcheck_patron
+tests_unit_test_selfcheck_patron_SOURCES = tests/unit/test_selfcheck_patron.c
+tests_unit_test_selfcheck_patron_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_selfcheck_patron_LDADD = $(core_test_ldadd)
