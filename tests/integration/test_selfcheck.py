@@ -31,6 +31,15 @@ from selfcheck_lib import (ACS, PIN, circctl, configure, item, kiosk, op, op_ok,
 
 def story(h):
     acs = ACS(fixture="acs-selfcheck.json")
+    # circd -t refuses a broken selfcheck station, naming the line
+    configure(h, acs.port, [kiosk("kiosk", "pad1", "card1", offline="maybe", card_format="oct",
+                                  ils="nowhere")], ["pad1", "card1"])
+    rc = h.run_to_exit(args=["-t"])
+    text = h.log_text()
+    check(rc != 0 and 'offline must be "refuse" or "accept", not "maybe"' in text and
+          "card_format must be hex" in text and 'ils "nowhere" is not one of its upstreams' in text
+          and "circd.conf:" in text, "circd -t: %d %s" % (rc, text[-800:]))
+
     configure(h, acs.port, [kiosk("kiosk", "pad1", "card1")], ["pad1", "card1"])
     h.start()
 
