@@ -92,3 +92,16 @@ TESTS += tests/unit/test_selfcheck_patron
 tests_unit_test_selfcheck_patron_SOURCES = tests/unit/test_selfcheck_patron.c
 tests_unit_test_selfcheck_patron_CPPFLAGS = $(core_test_cppflags)
 tests_unit_test_selfcheck_patron_LDADD = $(core_test_ldadd)
+check_PROGRAMS += tests/fuzz/replay_selfcheck_patron
+tests_fuzz_replay_selfcheck_patron_SOURCES = tests/fuzz/fuzz_selfcheck_patron.c tests/fuzz/replay_main.c
+tests_fuzz_replay_selfcheck_patron_CPPFLAGS = $(core_test_cppflags) -DFUZZ_NAME='"selfcheck_patron"'
+tests_fuzz_replay_selfcheck_patron_LDADD = $(core_test_ldadd)
+TESTS += tests/fuzz/replay_selfcheck_patron
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_selfcheck_patron
+tests_fuzz_fuzz_selfcheck_patron_SOURCES = tests/fuzz/fuzz_selfcheck_patron.c
+tests_fuzz_fuzz_selfcheck_patron_CPPFLAGS = $(core_test_cppflags)
+tests_fuzz_fuzz_selfcheck_patron_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_selfcheck_patron_LDADD = $(core_test_ldadd)
+FUZZ_TARGETS += tests/fuzz/fuzz_selfcheck_patron
+endif
