@@ -516,7 +516,9 @@ uint64_t instance_send_command(struct instance *inst, const struct circd_command
 	m->m.inst = inst;
 	m->cmd = *cmd;
 	m->cmd.struct_size = sizeof(m->cmd);
-	m->cmd.id = ++inst->next_command_id;
+	/* station_command() reserved its id when it was queued for after the
+	 * commit: keep it, so on_command_done() can match it */
+	m->cmd.id = cmd->id ? cmd->id : ++inst->next_command_id;
 	if (cmd->name)
 		m->cmd.name = m->name = xstrdup(cmd->name);
 	if (cmd->text)

@@ -109,7 +109,8 @@ int instance_start(struct instance *inst);
  * Messages it already posted stay in core->inbox (processed by the caller). */
 void instance_stop(struct instance *inst);
 void instance_free(struct instance *inst);
-/* Queue a command; returns its id. */
+/* Queue a command; returns its id (cmd->id when set: reserved from
+ * inst->next_command_id by station_command()). */
 uint64_t instance_send_command(struct instance *inst, const struct circd_command *cmd);
 /* Upstreams: hand a transaction to the worker. */
 void instance_submit_txn(struct instance *inst, struct txn_msg *t);

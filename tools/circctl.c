@@ -167,6 +167,26 @@ static const struct command commands[] = {
 	  "\n"
 	  "      --station NAME  only this station (default: every shelf station)\n"
 	  "  -j, --json          print the stations' reports as a JSON array\n" },
+	{ "selfcheck", cmd_selfcheck,
+	  "Usage: circctl selfcheck NAME begin (--patron ID | --card) [--pin-stdin]\n"
+	  "       circctl selfcheck NAME status\n"
+	  "       circctl selfcheck NAME checkout ITEM\n"
+	  "       circctl selfcheck NAME renew ITEM\n"
+	  "       circctl selfcheck NAME end\n"
+	  "       circctl selfcheck NAME receipt\n"
+	  "\n"
+	  "Drive the self-check station NAME as its kiosk does.  begin starts a\n"
+	  "session for a patron (a barcode, or --card: the card its reader read last)\n"
+	  "and asks the library system about them; items put on the pad are lent one\n"
+	  "by one; checkout and renew name an item by its barcode.  The library\n"
+	  "system answers later: status shows the session, the patron (items out,\n"
+	  "fines, blocks) and each item (pending, ok or failed, with the reason).\n"
+	  "end closes the session and prints the receipt; receipt prints it again.\n"
+	  "\n"
+	  "  -p, --patron ID     the patron's barcode\n"
+	  "      --card          the patron of the card read last\n"
+	  "      --pin-stdin     read the patron's PIN from standard input (one line)\n"
+	  "  -j, --json          print circd's answer as JSON\n" },
 	{ "sim", cmd_sim,
 	  "Usage: circctl sim DEVICE LINE...\n"
 	  "\n"

@@ -91,6 +91,7 @@ int cmd_metrics(struct circctl *ctx, int argc, char **argv);
 int cmd_item(struct circctl *ctx, int argc, char **argv);
 int cmd_upstream(struct circctl *ctx, int argc, char **argv);
 int cmd_shelf(struct circctl *ctx, int argc, char **argv);
+int cmd_selfcheck(struct circctl *ctx, int argc, char **argv);
 
 /* ---- option parsing shared by the subcommands (circctl.c) ---- */
 

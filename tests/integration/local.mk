@@ -35,3 +35,10 @@ TESTS += tests/integration/test_stuck_worker.py
 EXTRA_DIST += tests/integration/test_stuck_worker.py
 TESTS += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
 EXTRA_DIST += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
+# Self-check kiosk stories: sim pad and card readers, sip2 against the ACS
+# emulator (tests/emulators/acs-selfcheck.json), circctl selfcheck.
+EXTRA_DIST += tests/integration/selfcheck_lib.py tests/emulators/acs-selfcheck.json
+TESTS += tests/integration/test_selfcheck.py
+EXTRA_DIST += tests/integration/test_selfcheck.py
+TESTS += tests/integration/test_selfcheck_offline.py
+EXTRA_DIST += tests/integration/test_selfcheck_offline.py

@@ -150,8 +150,9 @@ static void test_no_broker(void **state)
 
 	txn(fh, 1, CIRCD_TXN_CHECKIN);
 	txn(fh, -1, CIRCD_TXN_ITEM_INFO);
+	txn(fh, -2, CIRCD_TXN_PATRON_INFO);
 	txn(fh, 2, CIRCD_TXN_CHECKIN);
-	assert_int_equal(fakehost_wait_reports(fh, 3, 3000), 0);
+	assert_int_equal(fakehost_wait_reports(fh, 4, 3000), 0);
 	const struct fakehost_report *r = fakehost_report(fh, 0);
 	assert_int_equal(r->txn_id, 1);
 	assert_int_equal(r->status, CIRCD_TXN_NOT_SENT);
@@ -160,6 +161,9 @@ static void test_no_broker(void **state)
 	assert_int_equal(r->status, CIRCD_TXN_REJECTED);
 	assert_string_equal(r->message, "MQTT cannot look items up");
 	r = fakehost_report(fh, 2);
+	assert_int_equal(r->status, CIRCD_TXN_REJECTED);
+	assert_string_equal(r->message, "not supported: MQTT is not a library system");
+	r = fakehost_report(fh, 3);
 	assert_int_equal(r->txn_id, 2);
 	assert_int_equal(r->status, CIRCD_TXN_NOT_SENT);
 	assert_int_equal(fakehost_report_order_errors(fh), 0);
