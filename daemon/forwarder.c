@@ -246,6 +246,12 @@ static void pause_upstream(struct forwarder *fw)
 			journal_set_delivery(core->journal, t->txn.id, fw->up->name, "pending",
 					     t->txn.attempts, t->txn.maybe_sent, NULL, NULL);
 			fw->window--;
+		} else if (t->txn.kind != CIRCD_TXN_ITEM_INFO) {
+			/* a station's request: it hears that it was not sent */
+			t->status = CIRCD_TXN_NOT_SENT;
+			t->message = xstrdup("the upstream failed before it was asked");
+			core_item_lookup_done(core, t);
+			continue;
 		} else { /* a lookup: dropped, the station asks again when it needs to */
 			items_note_lookup(core, t->item_id, fw->up->name, "dropped",
 					  "the upstream failed before it was asked");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "instance.h"
@@ -426,9 +427,27 @@ void instance_stop(struct instance *inst)
 		atomic_store(&inst->stop_requested, true);
 		ssize_t w = write(inst->stop_efd, &one, sizeof(one));
 		(void)w;
-		pthread_join(inst->thread, NULL);
+		/* A worker stuck in a blocking call outside host->wait() never
+		 * sees the request: after a grace period it is abandoned, with its
+		 * state (which it may still be using) and this instance, so that
+		 * a stop or a reload is not held up by one bad plugin. */
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += INSTANCE_STOP_GRACE_SEC;
+		if (pthread_timedjoin_np(inst->thread, NULL, &deadline) != 0) {
+			log_fields(CIRCD_LOG_ERR, (const char *const *)inst->fields,
+				   "%s: worker did not stop within %d s (stuck in a blocking call "
+				   "outside host->wait()); abandoning it",
+				   inst->name, INSTANCE_STOP_GRACE_SEC);
+			pthread_detach(inst->thread);
+			inst->abandoned = true;
+			inst->thread_started = false;
+			return;
+		}
 		inst->thread_started = false;
 	}
+	if (inst->abandoned)
+		return;
 	if (inst->state) {
 		inst->plugin->desc->ops.destroy(inst->state);
 		inst->state = NULL;
@@ -458,6 +477,8 @@ void instance_free(struct instance *inst)
 	if (!inst)
 		return;
 	instance_stop(inst);
+	if (inst->abandoned)
+		return; /* its thread may still touch it: leaked on purpose */
 	struct mailbox_node *n;
 	if (inst->commands.efd >= 0) {
 		for (n = mailbox_take_all(&inst->commands); n;) {
@@ -495,7 +516,9 @@ uint64_t instance_send_command(struct instance *inst, const struct circd_command
 	m->m.inst = inst;
 	m->cmd = *cmd;
 	m->cmd.struct_size = sizeof(m->cmd);
-	m->cmd.id = ++inst->next_command_id;
+	/* station_command() reserved its id when it was queued for after the
+	 * commit: keep it, so on_command_done() can match it */
+	m->cmd.id = cmd->id ? cmd->id : ++inst->next_command_id;
 	if (cmd->name)
 		m->cmd.name = m->name = xstrdup(cmd->name);
 	if (cmd->text)

@@ -36,6 +36,7 @@ struct instance {
 
 	pthread_t thread;
 	bool thread_started;
+	bool abandoned;          /* stop timed out: the thread still runs (see instance_stop) */
 	atomic_bool stop_requested;
 	int stop_efd;
 	struct mailbox commands; /* main -> worker */
@@ -98,6 +99,8 @@ void txn_msg_free(struct txn_msg *t);
 
 extern const struct circd_host_api host_api;
 
+#define INSTANCE_STOP_GRACE_SEC 5 /* how long a stop waits for a worker to return */
+
 /* Main thread.  create: resolve options, call the plugin's create(). */
 int instance_new(struct core *core, enum instance_role role, struct config_device *cfg,
 		 const struct loaded_plugin *plugin, struct instance **out);
@@ -106,7 +109,8 @@ int instance_start(struct instance *inst);
  * Messages it already posted stay in core->inbox (processed by the caller). */
 void instance_stop(struct instance *inst);
 void instance_free(struct instance *inst);
-/* Queue a command; returns its id. */
+/* Queue a command; returns its id (cmd->id when set: reserved from
+ * inst->next_command_id by station_command()). */
 uint64_t instance_send_command(struct instance *inst, const struct circd_command *cmd);
 /* Upstreams: hand a transaction to the worker. */
 void instance_submit_txn(struct instance *inst, struct txn_msg *t);

@@ -177,6 +177,16 @@ json_object *items_last_lookup(struct core *core, const char *item_id)
 
 void core_item_lookup_done(struct core *core, struct txn_msg *t)
 {
+	/* A station's own request (a kiosk's patron information, end of
+	 * session): its answer goes to that station only, and changes no row.
+	 * The request may have carried a PIN: wipe it. */
+	if (t->txn.kind != CIRCD_TXN_ITEM_INFO) {
+		stations_txn_result(core, t->m.inst, t);
+		if (t->json)
+			explicit_bzero(t->json, strlen(t->json));
+		txn_msg_free(t);
+		return;
+	}
 	static const char *const status_names[] = {
 		[CIRCD_TXN_OK] = "ok", [CIRCD_TXN_RETRY] = "retry", [CIRCD_TXN_REJECTED] = "rejected",
 		[CIRCD_TXN_NOT_SENT] = "not-sent",

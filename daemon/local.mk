@@ -17,7 +17,10 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/presence.c daemon/presence.h \
 	daemon/reload.c \
 	daemon/station.c daemon/station.h \
-	daemon/station_bookdrop.c
+	daemon/station_bookdrop.c \
+	daemon/station_shelf.c daemon/shelf_model.c daemon/shelf_model.h \
+	daemon/station_selfcheck.c daemon/selfcheck.h daemon/selfcheck_report.c \
+	daemon/selfcheck_patron.c daemon/selfcheck_patron.h
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
@@ -84,3 +87,48 @@ systemd/70-circd.rules: circd $(plugins_LTLIBRARIES)
 
 TESTS += tests/unit/test-udev-rules.sh
 EXTRA_DIST += tests/unit/test-udev-rules.sh
+
+# The shelf station's model: call-number order and the shelf list's syntax.
+check_PROGRAMS += tests/unit/test_shelf_model
+TESTS += tests/unit/test_shelf_model
+tests_unit_test_shelf_model_SOURCES = tests/unit/test_shelf_model.c
+tests_unit_test_shelf_model_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_shelf_model_LDADD = $(core_test_ldadd)
+
+# Fuzz target: the shelf list parser (corpus replay always; libFuzzer with
+# --enable-fuzzing).
+check_PROGRAMS += tests/fuzz/replay_shelf_model
+tests_fuzz_replay_shelf_model_SOURCES = tests/fuzz/fuzz_shelf_model.c tests/fuzz/replay_main.c \
+	daemon/shelf_model.c
+tests_fuzz_replay_shelf_model_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/daemon \
+	-DFUZZ_NAME='"shelf_model"'
+tests_fuzz_replay_shelf_model_LDADD = lib/libcircd-util.la
+TESTS += tests/fuzz/replay_shelf_model
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_shelf_model
+tests_fuzz_fuzz_shelf_model_SOURCES = tests/fuzz/fuzz_shelf_model.c daemon/shelf_model.c
+tests_fuzz_fuzz_shelf_model_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/daemon
+tests_fuzz_fuzz_shelf_model_LDADD = lib/libcircd-util.la
+tests_fuzz_fuzz_shelf_model_LDFLAGS = -fsanitize=fuzzer
+FUZZ_TARGETS += tests/fuzz/fuzz_shelf_model
+endif
+
+# The self-check station's pure decisions (patron answers, un-securing, card ids).
+check_PROGRAMS += tests/unit/test_selfcheck_patron
+TESTS += tests/unit/test_selfcheck_patron
+tests_unit_test_selfcheck_patron_SOURCES = tests/unit/test_selfcheck_patron.c
+tests_unit_test_selfcheck_patron_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_selfcheck_patron_LDADD = $(core_test_ldadd)
+check_PROGRAMS += tests/fuzz/replay_selfcheck_patron
+tests_fuzz_replay_selfcheck_patron_SOURCES = tests/fuzz/fuzz_selfcheck_patron.c tests/fuzz/replay_main.c
+tests_fuzz_replay_selfcheck_patron_CPPFLAGS = $(core_test_cppflags) -DFUZZ_NAME='"selfcheck_patron"'
+tests_fuzz_replay_selfcheck_patron_LDADD = $(core_test_ldadd)
+TESTS += tests/fuzz/replay_selfcheck_patron
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_selfcheck_patron
+tests_fuzz_fuzz_selfcheck_patron_SOURCES = tests/fuzz/fuzz_selfcheck_patron.c
+tests_fuzz_fuzz_selfcheck_patron_CPPFLAGS = $(core_test_cppflags)
+tests_fuzz_fuzz_selfcheck_patron_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_selfcheck_patron_LDADD = $(core_test_ldadd)
+FUZZ_TARGETS += tests/fuzz/fuzz_selfcheck_patron
+endif

@@ -46,7 +46,9 @@ struct station_role {
 	void (*on_event)(struct station *st, struct instance *dev, const struct circd_event *ev);
 	/* An upstream answered one of this station's transactions (any status,
 	 * RETRY and NOT_SENT included: the ILS is away).  Called after the
-	 * answer is written to the journal, before that is committed. */
+	 * answer is written to the journal, before that is committed.  Also
+	 * the answers to the station's own requests (station_request(): t->txn.id
+	 * <= 0, kind PATRON_INFO / END_SESSION), which are not journaled. */
 	void (*on_txn_result)(struct station *st, struct instance *upstream, const struct txn_msg *t);
 	/* A command this station sent to one of its devices finished: status 0
 	 * or a negative errno, detail the device's reason ("" when none). */
@@ -122,6 +124,15 @@ void station_exception(struct station *st, int64_t txn_id, const char *item_id,
  * answer comes to every station's on_item_info().  0 or -ENOENT. */
 int station_lookup(struct station *st, const char *item_id);
 
+/* Ask upstream (by name) something that is not circulation and is never
+ * journaled (kind CIRCD_TXN_PATRON_INFO or CIRCD_TXN_END_SESSION): the
+ * answer comes to this station's on_txn_result() with t->txn.id == *id
+ * (<= 0).  extra (taken, may be NULL) is merged into the request's JSON; a
+ * "patron_pin" in it is wiped when the answer is in.  0, or -ENOENT when
+ * there is no such upstream. */
+int station_request(struct station *st, const char *upstream, uint32_t kind, const char *kind_name,
+		    const char *patron_id, json_object *extra, int64_t *id);
+
 /* Called by the core. */
 void stations_txn_result(struct core *core, struct instance *upstream, const struct txn_msg *t);
 void stations_command_done(struct core *core, struct instance *dev, uint64_t cmd_id, int status,
@@ -134,5 +145,7 @@ int station_role_check(void *userdata, const struct config_station *cfg, const c
 		       struct config_errors *errs);
 
 extern const struct station_role station_role_bookdrop;
+extern const struct station_role station_role_shelf;
+extern const struct station_role station_role_selfcheck;
 
 #endif

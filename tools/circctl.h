@@ -97,6 +97,8 @@ int cmd_reload(struct circctl *ctx, int argc, char **argv);
 int cmd_metrics(struct circctl *ctx, int argc, char **argv);
 int cmd_item(struct circctl *ctx, int argc, char **argv);
 int cmd_upstream(struct circctl *ctx, int argc, char **argv);
+int cmd_shelf(struct circctl *ctx, int argc, char **argv);
+int cmd_selfcheck(struct circctl *ctx, int argc, char **argv);
 int cmd_report(struct circctl *ctx, int argc, char **argv);
 
 /* ---- option parsing shared by the subcommands (circctl.c) ---- */

@@ -101,6 +101,12 @@ enum circd_txn_kind {
 	CIRCD_TXN_ITEM_INFO, /* a lookup, not a circulation event: item_id; never journaled
 			      * (id <= 0), answered with the item's fields in fields_json.
 			      * An upstream that can't look items up answers REJECTED. */
+	/* ABI 1.3: a self-check kiosk's requests, like ITEM_INFO never journaled
+	 * (id <= 0) and answered with the ILS's fields in fields_json.  An
+	 * upstream that is not an ILS answers REJECTED ("not supported"). */
+	CIRCD_TXN_PATRON_INFO, /* patron_id; json may carry "patron_pin": a SECRET,
+				* never log, store or forward it (SIP2 63 -> 64) */
+	CIRCD_TXN_END_SESSION, /* patron_id: the patron has left (SIP2 35 -> 36) */
 };
 
 struct circd_txn {

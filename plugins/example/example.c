@@ -6,13 +6,27 @@
  * What it does: reads text lines from a character device, FIFO or pty
  * (option `device`):
  *
- *     E004015012345678            a tag entered the field
- *     E004015012345678 0011AABB   ... with its user memory, in hex
- *     -E004015012345678           it left the field
+ *     E004015012345678                   a tag entered the field
+ *     E004015012345678 0011AABB afi=07   ... with its user memory in hex,
+ *                                        and optionally afi=HH, eas=0|1
+ *     -E004015012345678                  it left the field
  *
  * and reports them as CIRCD_EV_TAG_SEEN / CIRCD_EV_TAG_GONE on the antenna
  * given by option `antenna`.  When the device cannot be opened it reports
  * OFFLINE and tries again every second.
+ *
+ * It also secures and unsecures tags (CIRCD_CMD_WRITE_AFI, CIRCD_CMD_SET_EAS)
+ * the way every reader plugin must: write, then read the tag back and
+ * compare.  Requests are lines too; the reader answers each with one line
+ * starting with '=' (done / the tag as read) or '!' (failed, and why):
+ *
+ *     afi E004015012345678 C2     ->  =ok
+ *     eas E004015012345678 1      ->  =ok
+ *     read E004015012345678       ->  =E004015012345678 afi=C2 eas=1
+ *                                 or  !no such tag
+ *
+ * tests/emulators/example_emulator.py plays such a reader; the conformance
+ * kit (tests/conformance/example.conf) runs this plugin against it.
  *
  * It uses nothing but <circd/plugin.h>, so it builds out of tree:
  *
@@ -36,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -44,6 +59,7 @@
 #include <circd/plugin.h>
 
 #define REOPEN_MS 1000
+#define ANSWER_MS 1000 /* how long a request may take the reader */
 #define LINE_MAX_BYTES 1024
 
 struct example {
@@ -56,6 +72,9 @@ struct example {
 	enum circd_health health;
 	char line[LINE_MAX_BYTES];
 	size_t len;
+	/* The answer to the request in flight ('=' or '!' line), if any. */
+	char answer[LINE_MAX_BYTES];
+	bool answered;
 };
 
 /* Hex text to bytes; returns the byte count or -1.  (In-tree plugins use
@@ -96,38 +115,49 @@ static int emit_retry(struct example *e, const struct circd_event *ev)
 	return r;
 }
 
-/* One line from the reader: "UID[ MEMORY]" or "-UID". */
+/* One line from the reader: "UID[ MEMORY][ afi=HH][ eas=N]" or "-UID",
+ * or the answer to our request ("=..." / "!..."). */
 static int handle_line(struct example *e, char *line)
 {
 	struct circd_event ev;
 	uint8_t mem[512];
 	bool gone = line[0] == '-';
-	char *uid = line + gone;
-	char *space = strchr(uid, ' ');
-	size_t uid_len = space ? (size_t)(space - uid) : strlen(uid);
+	char *save = NULL, *word;
 	int n;
 
+	if (line[0] == '=' || line[0] == '!') {
+		/* Only one request is ever in flight: this answers it. */
+		snprintf(e->answer, sizeof(e->answer), "%s", line);
+		e->answered = true;
+		return 0;
+	}
 	/* circd_event_init() sets every "not read" field (afi, dsfid, eas = -1)
 	 * and struct_size, which tells the host which version of the struct
 	 * we were built with.  Always start from it. */
 	circd_event_init(&ev, gone ? CIRCD_EV_TAG_GONE : CIRCD_EV_TAG_SEEN);
 	ev.antenna = e->antenna;
-	n = parse_hex(uid, uid_len, ev.uid, sizeof(ev.uid));
+	word = strtok_r(line + gone, " ", &save);
+	n = word ? parse_hex(word, strlen(word), ev.uid, sizeof(ev.uid)) : -1;
 	if (n <= 0) {
 		/* A bad frame is not fatal: log it and carry on with the next. */
 		e->host->log(e->inst, CIRCD_LOG_WARNING, "ignoring line '%s': bad uid", line);
 		return 0;
 	}
 	ev.uid_len = (uint8_t)n;
-	if (space && !gone) {
-		n = parse_hex(space + 1, strlen(space + 1), mem, sizeof(mem));
-		if (n < 0) {
-			e->host->log(e->inst, CIRCD_LOG_WARNING, "ignoring line '%s': bad memory",
-				     line);
+	while (!gone && (word = strtok_r(NULL, " ", &save))) {
+		uint8_t v;
+		if (!strncmp(word, "afi=", 4) && parse_hex(word + 4, strlen(word + 4), &v, 1) == 1) {
+			ev.afi = v;
+		} else if (!strcmp(word, "eas=0") || !strcmp(word, "eas=1")) {
+			ev.eas = (int8_t)(word[4] - '0');
+		} else if ((n = parse_hex(word, strlen(word), mem, sizeof(mem))) >= 0) {
+			ev.memory = mem;
+			ev.memory_len = (uint32_t)n;
+		} else {
+			e->host->log(e->inst, CIRCD_LOG_WARNING, "ignoring tag %s: bad field '%s'",
+				     line + gone, word);
 			return 0;
 		}
-		ev.memory = mem;
-		ev.memory_len = (uint32_t)n;
 	}
 	/* device_event_id stays 0: this reader cannot number its observations
 	 * in a way that survives a restart, so the core must not de-duplicate
@@ -160,7 +190,7 @@ static void open_device(struct example *e)
 	struct termios tio;
 
 	/* O_NONBLOCK: we never block in read(), only in host->wait(). */
-	e->fd = open(e->device, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	e->fd = open(e->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (e->fd < 0)
 		return;
 	/* A tty (serial port, pty): raw bytes, no echo, no line editing.  A
@@ -208,6 +238,101 @@ static int read_device(struct example *e)
 	return 0;
 }
 
+/*
+ * Send one request line ("...\n") and wait for its answer (the '=' or '!' line).
+ * Tag lines that arrive meanwhile are handled as usual.  Waits only inside
+ * host->wait(), so the watchdog and stop requests still get through.
+ * Returns 0 with the answer in e->answer, or a negative errno.
+ */
+static int request(struct example *e, const char *req)
+{
+	size_t n = strlen(req);
+	uint64_t deadline = e->host->now_monotonic_usec() + ANSWER_MS * 1000ull;
+
+	if (e->fd < 0)
+		return -ENOTCONN;
+	e->answered = false;
+	if (write(e->fd, req, n) != (ssize_t)n)
+		return -EIO; /* a short line would confuse the reader: give up */
+	while (!e->answered) {
+		uint64_t now = e->host->now_monotonic_usec();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		int w = e->host->wait(e->inst, e->fd, POLLIN, (int)((deadline - now) / 1000) + 1);
+		if (w < 0)
+			return w;
+		if (w & CIRCD_WAKE_STOP)
+			return -ECANCELED;
+		if ((w & CIRCD_WAKE_FD) && read_device(e) < 0)
+			return -ECANCELED;
+		if (e->fd < 0)
+			return -ENOTCONN; /* the reader went away meanwhile */
+	}
+	return 0;
+}
+
+/*
+ * WRITE_AFI / SET_EAS: write, then read the tag back and compare.  A reader
+ * may say "done" and not have written (a tag at the edge of the field):
+ * only the read-back proves it, and command_done(0) promises exactly that.
+ */
+static void secure_tag(struct example *e, const struct circd_command *cmd)
+{
+	bool afi = cmd->type == CIRCD_CMD_WRITE_AFI;
+	char uid[2 * CIRCD_UID_MAX + 1], req[64], want[16], detail[96];
+	int r;
+
+	if (cmd->uid_len == 0 || cmd->value < 0 || cmd->value > (afi ? 255 : 1)) {
+		e->host->command_done(e->inst, cmd, -EINVAL, "need a UID and a valid value");
+		return;
+	}
+	for (unsigned i = 0; i < cmd->uid_len; i++)
+		snprintf(uid + 2 * i, 3, "%02X", cmd->uid[i]);
+	if (afi)
+		snprintf(req, sizeof(req), "afi %s %02X\n", uid, (unsigned)cmd->value);
+	else
+		snprintf(req, sizeof(req), "eas %s %d\n", uid, (int)cmd->value);
+	r = request(e, req);
+	if (r == 0 && e->answer[0] == '=') {
+		snprintf(req, sizeof(req), "read %s\n", uid);
+		r = request(e, req);
+	}
+	if (r < 0) {
+		e->host->command_done(e->inst, cmd, r, strerror(-r));
+		return;
+	}
+	if (e->answer[0] == '!') {
+		e->host->command_done(e->inst, cmd, -EIO, e->answer + 1); /* the reader's reason */
+		return;
+	}
+	/* The read-back: "=UID afi=HH eas=N" must show what we asked for. */
+	if (afi)
+		snprintf(want, sizeof(want), " afi=%02X", (unsigned)cmd->value);
+	else
+		snprintf(want, sizeof(want), " eas=%d", (int)cmd->value);
+	if (!strstr(e->answer, want)) {
+		snprintf(detail, sizeof(detail), "read back '%s', wanted%s", e->answer + 1, want);
+		e->host->command_done(e->inst, cmd, -EIO, detail);
+		return;
+	}
+	e->host->command_done(e->inst, cmd, 0, NULL);
+}
+
+/* Every command taken must be answered with command_done(), exactly once. */
+static void handle_commands(struct example *e)
+{
+	struct circd_command cmd = { .struct_size = sizeof(cmd) };
+
+	while (e->host->take_command(e->inst, &cmd) == 1) {
+		if (cmd.type != CIRCD_CMD_WRITE_AFI && cmd.type != CIRCD_CMD_SET_EAS)
+			e->host->command_done(e->inst, &cmd, -EOPNOTSUPP, "not a reader command");
+		else if (e->fd < 0)
+			e->host->command_done(e->inst, &cmd, -ENOTCONN, "reader offline");
+		else
+			secure_tag(e, &cmd);
+	}
+}
+
 static int example_run(void *state)
 {
 	struct example *e = state;
@@ -229,18 +354,14 @@ static int example_run(void *state)
 		if (w < 0)
 			return w;
 		if (w & CIRCD_WAKE_STOP)
-			return 0; /* returning 0 after STOP is a clean shutdown */
-		if (w & CIRCD_WAKE_COMMAND) {
-			/* A reader that cannot write tags says so: every command
-			 * taken must be answered with command_done(). */
-			struct circd_command cmd = { .struct_size = sizeof(cmd) };
-			while (e->host->take_command(e->inst, &cmd) == 1)
-				e->host->command_done(e->inst, &cmd, -EOPNOTSUPP,
-						      "example reader is read-only");
-		}
+			break; /* returning 0 after STOP is a clean shutdown */
+		if (w & CIRCD_WAKE_COMMAND)
+			handle_commands(e);
 		if ((w & CIRCD_WAKE_FD) && e->fd >= 0 && read_device(e) < 0)
-			return 0; /* stop requested while the core was full */
+			break; /* stop requested while the core was full */
 	}
+	handle_commands(e); /* answer what is still queued: -ECANCELED */
+	return 0;
 }
 
 static int example_create(struct circd_instance *inst, const struct circd_host_api *host,

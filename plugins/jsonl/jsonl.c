@@ -129,6 +129,9 @@ static const char *reject_reason(const struct jsonl *j, const struct circd_txn *
 {
 	if (t->kind == CIRCD_TXN_ITEM_INFO)
 		return "a file cannot look items up";
+	/* a kiosk's requests: not circulation, and they may carry a PIN */
+	if (t->kind == CIRCD_TXN_PATRON_INFO || t->kind == CIRCD_TXN_END_SESSION)
+		return "not supported: a file is not a library system";
 	if (!t->json || !*t->json)
 		return "transaction has no JSON";
 	if (j->reject_without_item && (!t->item_id || !*t->item_id))

@@ -27,6 +27,8 @@ const char *mqtt_kind_name(uint32_t kind)
 	case CIRCD_TXN_COUNT: return "count";
 	case CIRCD_TXN_LOCATION: return "location";
 	case CIRCD_TXN_ITEM_INFO: return "item-info";
+	case CIRCD_TXN_PATRON_INFO: return "patron-info";
+	case CIRCD_TXN_END_SESSION: return "end-session";
 	}
 	return NULL;
 }

@@ -371,6 +371,11 @@ static void take_round(struct mqtt_plugin *p)
 		if (e->txn.kind == CIRCD_TXN_ITEM_INFO) {
 			e->state = MQTT_ENTRY_REJECTED;
 			e->message = "MQTT cannot look items up";
+		} else if (e->txn.kind == CIRCD_TXN_PATRON_INFO ||
+			   e->txn.kind == CIRCD_TXN_END_SESSION) {
+			/* a kiosk's requests: never published (a PIN may ride along) */
+			e->state = MQTT_ENTRY_REJECTED;
+			e->message = "not supported: MQTT is not a library system";
 		} else if (p->poisoned || p->link != MQTT_UP) {
 			/* Order: once one of a round is not sent, none after it is. */
 			e->state = MQTT_ENTRY_NOT_SENT;

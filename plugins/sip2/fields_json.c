@@ -9,7 +9,9 @@
  * circulation_status, security_marker, fee_type, transaction_date ... (all
  * fixed fields by their spec.c names, Y/N/U kept as letters except ok and
  * alert, which are booleans), then the variable fields below, screen_message
- * and print_line as arrays, unknown {id: value or [values]}, raw.
+ * and print_line as arrays, the 64's item lists (hold_items, overdue_items,
+ * charged_items, fine_items, recall_items, unavailable_hold_items) as
+ * arrays, unknown {id: value or [values]}, raw.
  */
 #include "config.h"
 
@@ -39,7 +41,19 @@ static const struct {
 	{ "CQ", "valid_password" },   { "CR", "collection" },
 	{ "CS", "call_number" },      { "CT", "destination" },
 	{ "CV", "alert_type" },	      { "CY", "hold_patron" },
-	{ "DA", "hold_patron_name" },
+	{ "DA", "hold_patron_name" },  { "BZ", "hold_items_limit" },
+	{ "CA", "overdue_items_limit" }, { "CB", "charged_items_limit" },
+	{ "CC", "fee_limit" },
+};
+
+/* The 64's item lists (SIP2 2.00 "Patron Information Response"): always
+ * arrays, in the order the ACS sent them. */
+static const struct {
+	char id[3];
+	const char *key;
+} list_keys[] = {
+	{ "AS", "hold_items" },	  { "AT", "overdue_items" }, { "AU", "charged_items" },
+	{ "AV", "fine_items" },	  { "BU", "recall_items" },  { "CD", "unavailable_hold_items" },
 };
 
 static const char *key_for(const char *id)
@@ -98,7 +112,18 @@ char *sip2_fields_json(const struct sip2_msg *m, const char *raw, const char *ex
 	for (size_t i = 0; i < m->n_fields; i++) {
 		const struct sip2_field *f = &m->fields[i];
 		const char *key = key_for(f->id);
-		if (!key)
+		const char *list = NULL;
+		for (size_t k = 0; k < ARRAY_SIZE(list_keys); k++)
+			if (strcmp(list_keys[k].id, f->id) == 0)
+				list = list_keys[k].key;
+		if (list) {
+			json_object *arr;
+			if (!json_object_object_get_ex(o, list, &arr)) {
+				arr = json_object_new_array();
+				json_object_object_add(o, list, arr);
+			}
+			json_object_array_add(arr, json_object_new_string(f->value));
+		} else if (!key)
 			add_repeat(unknown, f->id, f->value);
 		else if (strcmp(f->id, "AF") == 0)
 			json_object_array_add(screen, json_object_new_string(f->value));

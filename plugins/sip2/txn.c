@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "sip2-plugin.h"
 #include "util/util.h"
 
@@ -167,6 +169,105 @@ static enum circd_txn_status item_info(struct sip2_plugin *p, const char *item, 
 	return CIRCD_TXN_OK;
 }
 
+/* BX (SIP2 2.00 "ACS Status"), 0-based: 7 patron information, 8 end
+ * patron session.  No BX yet: assume the ACS has them. */
+static bool acs_supports(const struct sip2_plugin *p, size_t pos)
+{
+	return strlen(p->status.supported) <= pos || p->status.supported[pos] == 'Y';
+}
+
+/* The PIN a kiosk's request carries in its JSON ("patron_pin"), or NULL.
+ * malloc'd; the caller wipes it.  It goes into AD and nowhere else. */
+static char *request_pin(const struct circd_txn *t)
+{
+	if (!t->json)
+		return NULL;
+	json_object *o = json_tokener_parse(t->json);
+	json_object *v;
+	char *pin = NULL;
+	if (o && json_object_object_get_ex(o, "patron_pin", &v) && json_object_is_type(v, json_type_string))
+	{
+		pin = xstrdup(json_object_get_string(v));
+		explicit_bzero((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	}
+	json_object_put(o); /* json-c frees the copy it parsed; t->json is the host's */
+	return pin;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/*
+ * CIRCD_TXN_PATRON_INFO: 63 -> 64 for a self-check kiosk.  OK carries the
+ * 64 as fields_json (patron_status, valid_patron BL, valid_password CQ,
+ * fee_amount, the counts and item lists); the station decides what a block
+ * means.  Only "the ACS cannot do this" is REJECTED.
+ */
+static enum circd_txn_status patron_info(struct sip2_plugin *p, const struct circd_txn *t,
+					 uint64_t now, char **message, char **fields_json,
+					 bool *transport_failed)
+{
+	if (!(t->patron_id && *t->patron_id)) {
+		*message = xstrdup("no patron id");
+		return CIRCD_TXN_REJECTED;
+	}
+	if (!acs_supports(p, 7)) {
+		*message = xstrdup("the ACS does not offer patron information (63): its 98 BX says N");
+		return CIRCD_TXN_REJECTED;
+	}
+	_cleanup_(sip2_msg_freep) struct sip2_msg *q = sip2_msg_new("63");
+	date_field(p, q, "transaction_date", now);
+	common_fields(p, q);
+	sip2_msg_add(q, "AA", t->patron_id);
+	sip2_msg_add(q, "AC", str(p->set.terminal_password));
+	char *pin = request_pin(t);
+	if (pin)
+		sip2_msg_add(q, "AD", pin);
+	wipe_free(pin);
+	_cleanup_(sip2_msg_freep) struct sip2_msg *resp = NULL;
+	enum circd_txn_status st = exchange(p, q, &resp, transport_failed, message);
+	/* the request held the PIN: wipe what the codec kept of it */
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (strcmp(q->fields[i].id, "AD") == 0)
+			explicit_bzero(q->fields[i].value, strlen(q->fields[i].value));
+	if (st != CIRCD_TXN_OK)
+		return st;
+	*fields_json = sip2_fields_json(resp, sip2_client_last_raw(p->client), NULL, false);
+	return CIRCD_TXN_OK;
+}
+
+/* CIRCD_TXN_END_SESSION: 35 -> 36.  An ACS without 35 has nothing to end:
+ * OK with {"skipped":true}, as for counts. */
+static enum circd_txn_status end_session(struct sip2_plugin *p, const struct circd_txn *t,
+					 uint64_t now, char **message, char **fields_json,
+					 bool *transport_failed)
+{
+	if (!(t->patron_id && *t->patron_id)) {
+		*message = xstrdup("no patron id");
+		return CIRCD_TXN_REJECTED;
+	}
+	if (!acs_supports(p, 8)) {
+		*fields_json = xstrdup("{\"skipped\":true}");
+		return CIRCD_TXN_OK;
+	}
+	_cleanup_(sip2_msg_freep) struct sip2_msg *q = sip2_msg_new("35");
+	date_field(p, q, "transaction_date", now);
+	common_fields(p, q);
+	sip2_msg_add(q, "AA", t->patron_id);
+	sip2_msg_add(q, "AC", str(p->set.terminal_password));
+	_cleanup_(sip2_msg_freep) struct sip2_msg *resp = NULL;
+	enum circd_txn_status st = exchange(p, q, &resp, transport_failed, message);
+	if (st != CIRCD_TXN_OK)
+		return st;
+	*fields_json = sip2_fields_json(resp, sip2_client_last_raw(p->client), NULL, false);
+	return CIRCD_TXN_OK;
+}
+
 enum circd_txn_status sip2_txn_handle(struct sip2_plugin *p, const struct circd_txn *t,
 				      char **message, char **fields_json, bool *transport_failed)
 {
@@ -183,6 +284,10 @@ enum circd_txn_status sip2_txn_handle(struct sip2_plugin *p, const struct circd_
 		break;
 	case CIRCD_TXN_ITEM_INFO:
 		return item_info(p, item, now, message, fields_json, transport_failed);
+	case CIRCD_TXN_PATRON_INFO:
+		return patron_info(p, t, now, message, fields_json, transport_failed);
+	case CIRCD_TXN_END_SESSION:
+		return end_session(p, t, now, message, fields_json, transport_failed);
 	default:
 		/* counts and locations are not circulation: nothing to post */
 		*fields_json = xstrdup("{\"skipped\":true}");

@@ -5,6 +5,9 @@ tests_bench_sqlite_reference_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_bench_sqlite_reference_LDADD = $(SQLITE_LIBS)
 bench_scripts += tests/bench/bench_core.py
 EXTRA_DIST += tests/bench/bench_core.py
+# Reader plugins against their emulators (tests/conformance drivers)
+bench_scripts += tests/bench/bench_readers.py
+EXTRA_DIST += tests/bench/bench_readers.py
 # The statistics over a month of a busy branch (report-data, stats).
 bench_scripts += tests/bench/bench_report.py
 EXTRA_DIST += tests/bench/bench_report.py

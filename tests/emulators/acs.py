@@ -22,6 +22,15 @@ Faults (JSON object; counts are "times", -1 = always, 0 = off):
   ok0_items: [ids]            09/11/29 for these items get ok=0
   refuse_login: bool          94 with ok=0
   offline: bool               98 says online N / timeout 000
+
+Patrons (fixture "patrons": id -> object): name; password (the PIN: a 63
+with AD answers CQ Y/N); blocked: true or a message (status all Y, AF the
+message; 11/29 refused); charge_denied: a message (only "charge privileges
+denied" set: renewals still allowed, 11 refused); card_lost: true; fee: an
+amount ("12.50", BV with BH currency "USD"; counted as one fine item).
+Items: not_for_loan: true (11 refused "Item not for loan"); a hold for
+another patron ("holds", or hold_for after a checkin put it on the hold
+shelf) refuses 11 with "Item on hold for another patron".
 """
 import argparse
 import json
@@ -279,26 +288,61 @@ class Conn(threading.Thread):
             r += "AB%s|AJ%s|AQ%s|" % (g("AB"), it.get("title", ""), it.get("location", ""))
             if it.get("patron"):
                 r += "AH%s|" % it.get("due", "")
+            # CS/CK as Koha and Evergreen add them to 18 (CS is a 3M extension)
+            for k, fid in (("call_number", "CS"), ("media", "CK")):
+                if it.get(k):
+                    r += "%s%s|" % (fid, it[k])
             return r
         if mid == "19":
             return "201" + now + "AB%s|" % g("AB")
         if mid in ("23", "63"):
             p = st.patrons.get(g("AA"))
-            status = ("Y" * 14) if (p is None or p.get("blocked")) else " " * 14
+            status = self.patron_status(p)
             valid = "N" if p is None else "Y"
             name = p.get("name", "") if p else ""
             if mid == "23":
                 return "24" + status + "001" + now + "AO%s|AA%s|AE%s|BL%s|" % (
                     st.institution, g("AA"), name, valid)
             loans = [i for i, it in st.items.items() if p and it.get("patron") == g("AA")]
-            r = "64" + status + "001" + now + "0000" + "0000" + "%04d" % len(loans) + "0000" * 3
+            fee = p.get("fee") if p else None
+            r = "64" + status + "001" + now + "0000" + "0000" + "%04d" % len(loans)
+            r += ("0001" if fee else "0000") + "0000" * 2
             r += "AO%s|AA%s|AE%s|BL%s|" % (st.institution, g("AA"), name, valid)
+            if "AD" in fields and p is not None:
+                pin_ok = p.get("password") in (None, g("AD"))
+                r += "CQ%s|" % ("Y" if pin_ok else "N")
+            if fee:
+                r += "BHUSD|BV%s|" % fee
             for i in loans:
                 r += "AU%s|" % i
+            msg = self.patron_block_message(p)
+            if msg:
+                r += "AF%s|" % msg
             return r
         if mid == "35":
             return "36Y" + now + "AO%s|AA%s|" % (st.institution, g("AA"))
         return None  # unsupported: no answer (the SC times out)
+
+    @staticmethod
+    def patron_status(p):
+        """SIP2 2.00 patron status: 14 flags, Y or blank."""
+        if p is None or p.get("blocked"):
+            return "Y" * 14
+        flags = [" "] * 14
+        if p.get("charge_denied"):
+            flags[0] = "Y"
+        if p.get("card_lost"):
+            flags[4] = "Y"
+        return "".join(flags)
+
+    @staticmethod
+    def patron_block_message(p):
+        if p is None:
+            return None
+        b = p.get("blocked") or p.get("charge_denied")
+        if b is True:
+            return "Patron blocked"
+        return b or None
 
     def sort_bin(self, it):
         for rule in self.server.state.sort_rules:
@@ -325,6 +369,7 @@ class Conn(threading.Thread):
             alert = "Y"
             if hold.get("pickup", location) in (location, inst):
                 it["status"] = "08"
+                it["hold_for"] = hold["patron"]
                 extra += "CV01|CY%s|DA%s|" % (hold["patron"],
                                              st.patrons.get(hold["patron"], {}).get("name", ""))
             else:
@@ -358,12 +403,17 @@ class Conn(threading.Thread):
         fail = None
         if p is None:
             fail = "Invalid patron"
-        elif p.get("blocked"):
+        elif p.get("blocked") or (p.get("charge_denied") and not renew):
             fail = "Patron blocked"
         elif it is None:
             fail = "Invalid item"
         elif item in (self.server.faults.get("ok0_items") or []):
             fail = "Refused"
+        elif not renew and it.get("not_for_loan"):
+            fail = "Item not for loan"
+        elif not renew and (it.get("hold_for") not in (None, patron) or any(
+                h["item"] == item and h["patron"] != patron for h in st.holds)):
+            fail = "Item on hold for another patron"
         elif renew and it.get("patron") != patron:
             fail = "Item not checked out to you"
         elif not renew and it.get("patron") not in (None, patron):
@@ -374,6 +424,8 @@ class Conn(threading.Thread):
         it["patron"] = patron
         it["status"] = "04"
         it["due"] = due
+        it.pop("hold_for", None)
+        st.holds = [h for h in st.holds if not (h["item"] == item and h["patron"] == patron)]
         return rid + "1YNY" + now + "AO%s|AA%s|AB%s|AJ%s|AH%s|" % (
             st.institution, patron, item, it.get("title", ""), due)
 

@@ -25,6 +25,23 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+
+# A worker stuck outside host->wait() (tests/plugins/stuck.c, a test-only
+# plugin built outside plugins/.libs so no other test loads it).
+check_LTLIBRARIES += tests/plugins/stuck.la
+tests_plugins_stuck_la_SOURCES = tests/plugins/stuck.c
+tests_plugins_stuck_la_LDFLAGS = $(CIRCD_PLUGIN_LINK) -rpath $(abs_builddir)
+TESTS += tests/integration/test_stuck_worker.py
+EXTRA_DIST += tests/integration/test_stuck_worker.py
+TESTS += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
+EXTRA_DIST += tests/integration/test_shelf.py tests/integration/test_shelf_config.py
+# Self-check kiosk stories: sim pad and card readers, sip2 against the ACS
+# emulator (tests/emulators/acs-selfcheck.json), circctl selfcheck.
+EXTRA_DIST += tests/integration/selfcheck_lib.py tests/emulators/acs-selfcheck.json
+TESTS += tests/integration/test_selfcheck.py
+EXTRA_DIST += tests/integration/test_selfcheck.py
+TESTS += tests/integration/test_selfcheck_offline.py
+EXTRA_DIST += tests/integration/test_selfcheck_offline.py
 # The statistics and the HTML report (seeded journal; the screenshot test
 # needs Debian's chromium and skips without it).
 TESTS += tests/integration/test_report.py tests/integration/test_report_screenshot.py

@@ -89,11 +89,13 @@ static int create_with(const char *const *opts, struct fakehost **out)
 static void test_options_refused(void **state)
 {
 	assert_true(create_with((const char *[]){ "site=x", NULL }, NULL) < 0); /* no host */
-	assert_true(create_with((const char *[]){ "host=127.0.0.1", NULL }, NULL) < 0); /* no site */
+	/* No site option: the host's site ("Fakehost Library") as a slug. */
+	struct fakehost *fh;
+	assert_int_equal(create_with((const char *[]){ "host=127.0.0.1", NULL }, &fh), 0);
+	fakehost_free(fh);
 	assert_true(create_with((const char *[]){ "host=h", "site=x", "qos=0", NULL }, NULL) < 0);
 	assert_true(create_with((const char *[]){ "host=h", "site=x", "qos=3", NULL }, NULL) < 0);
 
-	struct fakehost *fh;
 	assert_int_equal(create_with((const char *[]){ "host=h", "site=a/b", NULL }, &fh), -EINVAL);
 	assert_true(fakehost_log_contains(fh, "one topic level"));
 	fakehost_free(fh);
@@ -150,8 +152,9 @@ static void test_no_broker(void **state)
 
 	txn(fh, 1, CIRCD_TXN_CHECKIN);
 	txn(fh, -1, CIRCD_TXN_ITEM_INFO);
+	txn(fh, -2, CIRCD_TXN_PATRON_INFO);
 	txn(fh, 2, CIRCD_TXN_CHECKIN);
-	assert_int_equal(fakehost_wait_reports(fh, 3, 3000), 0);
+	assert_int_equal(fakehost_wait_reports(fh, 4, 3000), 0);
 	const struct fakehost_report *r = fakehost_report(fh, 0);
 	assert_int_equal(r->txn_id, 1);
 	assert_int_equal(r->status, CIRCD_TXN_NOT_SENT);
@@ -160,6 +163,9 @@ static void test_no_broker(void **state)
 	assert_int_equal(r->status, CIRCD_TXN_REJECTED);
 	assert_string_equal(r->message, "MQTT cannot look items up");
 	r = fakehost_report(fh, 2);
+	assert_int_equal(r->status, CIRCD_TXN_REJECTED);
+	assert_string_equal(r->message, "not supported: MQTT is not a library system");
+	r = fakehost_report(fh, 3);
 	assert_int_equal(r->txn_id, 2);
 	assert_int_equal(r->status, CIRCD_TXN_NOT_SENT);
 	assert_int_equal(fakehost_report_order_errors(fh), 0);

@@ -41,6 +41,7 @@ static int parse_value(const struct circd_option *decl, const char *text, struct
 
 	switch (decl->type) {
 	case CIRCD_OPT_STRING:
+	case CIRCD_OPT_LIST: /* "a\nb": the text as the daemon joins a list */
 		return 0;
 	case CIRCD_OPT_INT:
 		errno = 0;

@@ -321,6 +321,14 @@ static void host_command_done(struct circd_instance *inst, const struct circd_co
 	pthread_mutex_unlock(&fh->lock);
 }
 
+unsigned fakehost_command_errors(struct fakehost *fh)
+{
+	pthread_mutex_lock(&fh->lock);
+	unsigned n = fh->command_errors;
+	pthread_mutex_unlock(&fh->lock);
+	return n;
+}
+
 /* ---- Host API: health, clocks ---- */
 
 static void host_set_health(struct circd_instance *inst, enum circd_health health,
@@ -367,6 +375,14 @@ static int host_take_txn(struct circd_instance *inst, struct circd_txn *txn)
 	}
 	pthread_mutex_unlock(&fh->lock);
 	return r;
+}
+
+/* ABI 1.2: the fake host's site is fixed (tests of a plugin's site
+ * handling compare against this). */
+static const char *host_site(struct circd_instance *inst)
+{
+	(void)inst;
+	return "Fakehost Library";
 }
 
 static void host_report(struct circd_instance *inst, const struct circd_txn *txn,
@@ -422,6 +438,7 @@ static const struct circd_host_api host_api = {
 	.now_monotonic_usec = host_now_monotonic,
 	.take_txn = host_take_txn,
 	.report = host_report,
+	.site = host_site,
 };
 
 /* ---- Lifecycle ---- */

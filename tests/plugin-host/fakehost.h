@@ -96,6 +96,8 @@ uint64_t fakehost_command(struct fakehost *fh, uint32_t type, const uint8_t *uid
  * fakehost, may be NULL), or -ETIMEDOUT. */
 int fakehost_wait_command(struct fakehost *fh, uint64_t id, int timeout_ms, int *status,
 			  const char **detail);
+/* command_done() calls for a command already answered: plugin bugs, should be 0. */
+unsigned fakehost_command_errors(struct fakehost *fh);
 
 /* ---- Transactions (upstream plugins) ---- */
 

@@ -3,6 +3,7 @@
  * The template reader plugin (plugins/example), loaded through the fake host
  * and fed through a pty pair: tag lines, partial lines, garbage, the device
  * missing and appearing, the other side hanging up, commands refused.
+ * (Writes with read-back: tests/conformance/example.conf.)
  */
 #include "config.h"
 
@@ -93,7 +94,7 @@ static void test_lines(void **state)
 	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OK, 2000), 0);
 	pty_say(&p, "E004015012345678\n"
 		    "XYZ\n"
-		    "E004015012345679 0011AABB\r\n"
+		    "E004015012345679 0011AABB afi=C2 eas=1\r\n"
 		    "\n"
 		    "E00401501234"); /* a line split over two writes */
 	usleep(20000);
@@ -110,6 +111,8 @@ static void test_lines(void **state)
 	ev = fakehost_event(fh, 1);
 	assert_int_equal(ev->memory_len, 4);
 	assert_memory_equal(ev->memory, "\x00\x11\xaa\xbb", 4);
+	assert_int_equal(ev->afi, 0xC2);
+	assert_int_equal(ev->eas, 1);
 	assert_int_equal(fakehost_event(fh, 2)->uid_len, 7);
 	ev = fakehost_event(fh, 3);
 	assert_int_equal(ev->type, CIRCD_EV_TAG_GONE);
@@ -117,10 +120,15 @@ static void test_lines(void **state)
 	usleep(20000);
 	assert_int_equal(fakehost_event_count(fh), 4);
 	assert_true(fakehost_log_contains(fh, "ignoring line 'XYZ': bad uid"));
-	assert_true(fakehost_log_contains(fh, "ignoring line '0123 12345': bad memory"));
+	assert_true(fakehost_log_contains(fh, "ignoring tag 0123: bad field '12345'"));
 
+	/* commands: one without a UID is refused; what a reader cannot do
+	 * is refused as such (tests/conformance/ covers the writes) */
 	uint64_t id = fakehost_command(fh, CIRCD_CMD_WRITE_AFI, NULL, 0, 7, NULL, NULL);
 	int status;
+	assert_int_equal(fakehost_wait_command(fh, id, 2000, &status, NULL), 0);
+	assert_int_equal(status, -EINVAL);
+	id = fakehost_command(fh, CIRCD_CMD_ALARM, NULL, 0, 100, NULL, NULL);
 	assert_int_equal(fakehost_wait_command(fh, id, 2000, &status, NULL), 0);
 	assert_int_equal(status, -EOPNOTSUPP);
 

@@ -277,6 +277,33 @@ static void test_rotation(void **state)
 	assert_string_equal(cur, "{\"id\":2,\"kind\":\"checkin\",\"item\":\"NEW\"}\n");
 }
 
+/* A kiosk's requests (patron information, end of session) are not
+ * circulation: REJECTED as not supported, and nothing -- least of all the
+ * PIN the request carries -- reaches the file. */
+static void test_kiosk_requests_rejected(void **state)
+{
+	struct fakehost *fh = fakehost_new();
+	assert_int_equal(fakehost_load_plugin(fh, "jsonl"), 0);
+	assert_int_equal(fakehost_set_options(fh, (const char *[]){ opt_path(), NULL }), 0);
+	assert_int_equal(fakehost_create(fh), 0);
+	fakehost_txn(fh, &(struct circd_txn){ .kind = CIRCD_TXN_PATRON_INFO, .id = -1,
+					      .patron_id = "P1", .item_id = "", .uid = "",
+					      .json = "{\"kind\":\"patron-info\",\"patron_pin\":\"4711\"}" });
+	fakehost_txn(fh, &(struct circd_txn){ .kind = CIRCD_TXN_END_SESSION, .id = -2,
+					      .patron_id = "P1", .item_id = "", .uid = "",
+					      .json = "{\"kind\":\"end-session\"}" });
+	queue(fh, 3, "B1");
+	assert_int_equal(fakehost_start(fh), 0);
+	assert_int_equal(fakehost_wait_reports(fh, 3, 2000), 0);
+	assert_int_equal(fakehost_report(fh, 0)->status, CIRCD_TXN_REJECTED);
+	assert_non_null(strstr(fakehost_report(fh, 0)->message, "not supported"));
+	assert_int_equal(fakehost_report(fh, 1)->status, CIRCD_TXN_REJECTED);
+	assert_int_equal(fakehost_report(fh, 2)->status, CIRCD_TXN_OK);
+	stop_jsonl(fh);
+	_cleanup_free_ char *text = slurp(path);
+	assert_string_equal(text, "{\"id\":3,\"kind\":\"checkin\",\"item\":\"B1\"}\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +315,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_path_is_directory, test_teardown),
 		cmocka_unit_test_teardown(test_directory_missing_then_created, test_teardown),
 		cmocka_unit_test_teardown(test_rotation, test_teardown),
+		cmocka_unit_test_teardown(test_kiosk_requests_rejected, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
