@@ -17,7 +17,9 @@ test itself.
   to the harness log (so last_log() and the failure dump show it)."""
 import array
 import os
+import select
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -175,6 +177,91 @@ class TcpReader(Reader):
 
     def port(self):
         return "tcp:127.0.0.1:%d" % self.tcp_port
+
+
+class ResetProxy:
+    """A loopback TCP relay in front of a TcpReader (the network between
+    circd and a serial-to-Ethernet converter) that can reset the connection
+    for real: reset(ms) closes the plugin's side with SO_LINGER 0 (an RST,
+    the plugin reads ECONNRESET, not an end of file) and resets every new
+    connection for `ms` ms."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.port = self.listener.getsockname()[1]
+        self.pairs = []           # [plugin side, emulator side]
+        self.refuse_until = 0.0
+        self.reset_ms = None      # set by reset(), done by the relay thread
+        self.resets = 0           # RSTs sent
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _rst(s):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+
+    def _drop(self, pair, rst=False):
+        self.pairs.remove(pair)
+        if rst:
+            self._rst(pair[0])
+            self.resets += 1
+        else:
+            pair[0].close()
+        pair[1].close()
+
+    def _run(self):
+        while not self.closed:
+            if self.reset_ms is not None:
+                self.refuse_until = time.monotonic() + self.reset_ms / 1000.0
+                self.reset_ms = None
+                for pair in list(self.pairs):
+                    self._drop(pair, rst=True)
+            socks = [self.listener] + [s for pair in self.pairs for s in pair]
+            try:
+                ready, _, _ = select.select(socks, [], [], 0.02)
+            except (OSError, ValueError):
+                return
+            for s in ready:
+                if s is self.listener:
+                    c, _ = self.listener.accept()
+                    if time.monotonic() < self.refuse_until:
+                        self._rst(c)
+                        self.resets += 1
+                        continue
+                    try:
+                        u = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+                    except OSError:
+                        c.close()
+                        continue
+                    self.pairs.append([c, u])
+                    continue
+                pair = next((p for p in self.pairs if s in p), None)
+                if pair is None:
+                    continue  # dropped earlier in this round
+                try:
+                    data = s.recv(4096)
+                    if data:
+                        pair[1 if s is pair[0] else 0].sendall(data)
+                except OSError:
+                    data = b""
+                if not data:
+                    self._drop(pair)
+
+    def reset(self, ms):
+        self.reset_ms = ms
+
+    def close(self):
+        self.closed = True
+        self.thread.join(timeout=2)
+        for pair in list(self.pairs):
+            self._drop(pair)
+        self.listener.close()
 
 
 # ---- journald stand-in ------------------------------------------------------------

@@ -17,7 +17,9 @@ checkin with the decoded item id.
    behind the same symlink): feig1 is ok again by itself and a book through
    it is a checkin.
 2. The same with a TCP connection the 3M converter drops and refuses for a
-   while (emulator `unplug 1500`).
+   while (emulator `unplug 1500`: an end of file), and
+3. with a connection reset on the way (an RST from a relay in front of the
+   converter, then refused with RSTs for a second).
 
 At the end: every book exactly once in the jsonl sink and the journal,
 every delivery done, and each reader reported each tag seen once and gone
@@ -29,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from readers_lib import (MSGID_DEVICE_OFFLINE, PtyReader, TcpReader, check, checkins,  # noqa: E402
-                         circctl, device, encode_item, health, log, start_circd, wait_checkin,
+from readers_lib import (MSGID_DEVICE_OFFLINE, PtyReader, ResetProxy, TcpReader, check,  # noqa: E402
+                         checkins, circctl, device, encode_item, health, log, start_circd, wait_checkin,
                          wait_for, wait_health)
 from circdtest import main  # noqa: E402
 
@@ -46,11 +48,12 @@ def health_lines(h, name):
 def story(h):
     feig = PtyReader(h, "feig", "feig_emulator.py")
     m3m = TcpReader(h, "m3m", "m3m_emulator.py")
+    net = ResetProxy(m3m.tcp_port)  # the network between circd and the converter
     h.config(
         devices=[
             {"name": "feig1", "plugin": "feig", "port": feig.port(), "poll_ms": 20,
              "gone_after": 2},
-            {"name": "m3m1", "plugin": "3m810", "port": m3m.port(), "poll_ms": 20,
+            {"name": "m3m1", "plugin": "3m810", "port": "tcp:127.0.0.1:%d" % net.port, "poll_ms": 20,
              "gone_after": 2, "timeout_ms": 200},
             {"name": "drop1", "plugin": "sim"},
         ],
@@ -165,6 +168,30 @@ def story(h):
         check(len(health_lines(h, name)) == before[name],
               "no health change of %s in the log while m3m1 was away" % name)
 
+    # ---- 3. the network resets the connection (RST, not an end of file) ----
+    before = {name: len(health_lines(h, name)) for name in ("feig1", "drop1")}
+    n_off = len([l for l in health_lines(h, "m3m1") if "offline" in l])
+    t_pull = time.monotonic()
+    net.reset(1000)
+    d = wait_health(h, "m3m1", "offline", 3)
+    log("m3m1 offline %.2f s after the reset: %s" % (time.monotonic() - t_pull, d["reason"]))
+    check("reset" in d["reason"].lower(), "status gives the reset as m3m1's reason: %r"
+          % d["reason"])
+    if journal:
+        off = journal.find(lambda e: e.get("MESSAGE_ID") == MSGID_DEVICE_OFFLINE and
+                           e.get("CIRCD_DEVICE") == "m3m1")
+        check(len(off) == n_off + 1 and "reset" in off[-1]["MESSAGE"].lower(),
+              "a new device-offline journal entry for m3m1: %r" % off[-1]["MESSAGE"])
+    book("feig1", "F-0005")
+    book("drop1", "S-0007")
+    wait_health(h, "m3m1", "ok", 8)
+    log("m3m1 ok again %.2f s after the reset (%d RSTs sent)" % (time.monotonic() - t_pull,
+                                                                net.resets))
+    book("m3m1", "M-0006")
+    for name in ("feig1", "drop1"):
+        check(len(health_lines(h, name)) == before[name],
+              "no health change of %s in the log while m3m1 was reset" % name)
+
     # ---- the books, once each ----
     total = sum(n.values())
     wait_for(lambda: h.status()["backlog"]["pending"] == 0, 5, "an empty backlog")
@@ -186,6 +213,7 @@ def story(h):
     check(jids == [x["id"] for x in lines], "the journal holds exactly the forwarded checkins")
     states = dict(h.query("SELECT state, count(*) FROM deliveries GROUP BY state"))
     check(states == {"done": total}, "every delivery is done (%s)" % states)
+    net.close()
     feig.stop()
     m3m.stop()
 
