@@ -17,6 +17,7 @@ test itself.
   to the harness log (so last_log() and the failure dump show it)."""
 import array
 import os
+import re
 import select
 import socket
 import struct
@@ -297,6 +298,7 @@ class JournalSocket:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.sock.settimeout(0.1)
         self.entries = []
+        self.marks = 0   # settle() markers seen
         self.lock = threading.Lock()
         self.closed = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -320,13 +322,37 @@ class JournalSocket:
                             f.seek(0)
                             data = f.read()
             e = parse_journal_datagram(data)
+            if "CIRCDTEST_MARK" in e:
+                with self.lock:
+                    self.marks += 1
+                continue
             with self.lock:
                 self.entries.append(e)
             extra = " [MESSAGE_ID=%s]" % e["MESSAGE_ID"] if "MESSAGE_ID" in e else ""
             with open(self.h.log_path, "a") as f:
                 f.write("<%s>%s%s\n" % (e.get("PRIORITY", "?"), e.get("MESSAGE", ""), extra))
 
+    def settle(self, timeout=5):
+        """Wait until every entry sent so far is in: a marker datagram
+        queues behind them (one receive queue, in order) and is seen last."""
+        with self.lock:
+            want = self.marks + 1
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            s.sendto(b"CIRCDTEST_MARK=1\n", self.path)
+        finally:
+            s.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if self.marks >= want:
+                    return
+            if time.monotonic() > deadline:
+                raise Failure("the journal stand-in fell behind by more than %d s" % timeout)
+            time.sleep(0.005)
+
     def all(self):
+        self.settle()
         with self.lock:
             return list(self.entries)
 
@@ -351,6 +377,7 @@ def start_circd(h, **kw):
         h.start(**kw)
         return None
     j = JournalSocket(h)
+    h.jsock = j
     env = dict(kw.pop("env", None) or {})
     env["CIRCD_JOURNAL_ROOT"] = j.root
     h.start(args=["--log-target=journal"], env=env, prefix=["unshare", "-m"],
@@ -359,6 +386,20 @@ def start_circd(h, **kw):
 
 
 # ---- what the stories look at -----------------------------------------------------
+
+def log_text(h):
+    """The current run's log, with every journal entry circd has sent so far."""
+    j = getattr(h, "jsock", None)
+    if j is not None:
+        j.settle()
+    return h.last_log()
+
+
+def health_lines(h, name):
+    """The core's health-change lines for one device, in order."""
+    return [l.split(">", 1)[1] for l in log_text(h).splitlines()
+            if re.match(r"^<\d>%s: (starting|ok|degraded|offline|failed)\b" % re.escape(name), l)]
+
 
 def device(h, name, st=None):
     for d in (st or h.status())["devices"]:

@@ -24,8 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from readers_lib import (PtyReader, TcpReader, check, checkins, device, encode_item,  # noqa: E402
-                         health, log, start_circd, wait_checkin, wait_for, wait_health)
+from readers_lib import (check, checkins, device, encode_item, health_lines, log,  # noqa: E402
+                         log_text, PtyReader, start_circd, TcpReader, wait_checkin,
+                         wait_for, wait_health)
 from circdtest import main  # noqa: E402
 
 STORMS = (("garbage", 5), ("badcrc", 5), ("truncated", 3))
@@ -39,12 +40,8 @@ M3M_TOTALS = re.compile(r"^<6>bad frames (\d+), timeouts (\d+), stray bytes (\d+
 
 
 def matches(h, rx):
-    return [m for m in (rx.match(l) for l in h.last_log().splitlines()) if m]
+    return [m for m in (rx.match(l) for l in log_text(h).splitlines()) if m]
 
-
-def health_lines(h, name):
-    return [l.split(">", 1)[1] for l in h.last_log().splitlines()
-            if re.match(r"^<\d>%s: (starting|ok|degraded|offline|failed)\b" % name, l)]
 
 
 def story(h):

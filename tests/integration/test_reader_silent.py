@@ -18,22 +18,17 @@ checkin), and new books through both readers are checkins."""
 import collections
 import json
 import os
-import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from readers_lib import (MSGID_DEVICE_OFFLINE, PtyReader, TcpReader, check, checkins,  # noqa: E402
-                         circctl, device, encode_item, log, start_circd, wait_checkin,
-                         wait_for, wait_health)
+from readers_lib import (MSGID_DEVICE_OFFLINE, check, checkins, circctl, device,  # noqa: E402
+                         encode_item, health_lines, log, PtyReader, start_circd,
+                         TcpReader, wait_checkin, wait_for, wait_health)
 from circdtest import main  # noqa: E402
 
 SILENT = 20
 
-
-def health_lines(h, name):
-    return [l.split(">", 1)[1] for l in h.last_log().splitlines()
-            if re.match(r"^<\d>%s: (starting|ok|degraded|offline|failed)\b" % name, l)]
 
 
 def story(h):

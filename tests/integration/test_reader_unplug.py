@@ -25,24 +25,18 @@ At the end: every book exactly once in the jsonl sink and the journal,
 every delivery done, and each reader reported each tag seen once and gone
 once (no false departure or second arrival across the outages)."""
 import collections
+import json
 import os
-import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from readers_lib import (MSGID_DEVICE_OFFLINE, PtyReader, ResetProxy, TcpReader, check,  # noqa: E402
-                         checkins, circctl, device, encode_item, health, log, start_circd, wait_checkin,
-                         wait_for, wait_health)
+from readers_lib import (MSGID_DEVICE_OFFLINE, check, checkins, circctl, device,  # noqa: E402
+                         encode_item, health, health_lines, log, PtyReader,
+                         ResetProxy, start_circd, TcpReader, wait_checkin, wait_for,
+                         wait_health)
 from circdtest import main  # noqa: E402
 
-HEALTH_LINE = r"^%s: (starting|ok|degraded|offline|failed)\b"
-
-
-def health_lines(h, name):
-    """The core's health-change lines for one device, in order."""
-    return [l.split(">", 1)[1] for l in h.last_log().splitlines()
-            if re.match(r"^<\d>" + HEALTH_LINE[1:] % name, l)]
 
 
 def story(h):
@@ -103,7 +97,6 @@ def story(h):
     check(rc == 1 and row and "offline" in row[0],
           "circctl status exits 1 (degraded) and shows feig1 offline: %r" % row)
     rc, text = circctl(h, "status", "--json")
-    import json
     js = {x["name"]: x for x in json.loads(text)["devices"]}
     check(js["feig1"]["health"] == "offline" and js["feig1"]["reason"] == d["reason"],
           "circctl status --json: feig1 offline, reason %r" % js["feig1"]["reason"])
