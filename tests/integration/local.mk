@@ -47,3 +47,11 @@ EXTRA_DIST += tests/integration/test_selfcheck_offline.py
 TESTS += tests/integration/test_report.py tests/integration/test_report_screenshot.py
 EXTRA_DIST += tests/integration/test_report.py tests/integration/test_report_screenshot.py \
 	tests/integration/reportseed.py
+# Reader fault stories: the real feig and 3m810 plugins against their
+# emulators (a pty pair, loopback TCP) next to a sim device at one bookdrop:
+# a pulled cable and a dropped connection, garbage answers, a silent reader.
+EXTRA_DIST += tests/integration/readers_lib.py
+TESTS += tests/integration/test_reader_unplug.py tests/integration/test_reader_garbage.py \
+	tests/integration/test_reader_silent.py
+EXTRA_DIST += tests/integration/test_reader_unplug.py tests/integration/test_reader_garbage.py \
+	tests/integration/test_reader_silent.py
