@@ -33,7 +33,16 @@ static void host_logv(struct circd_instance *ci, enum circd_log_level level, con
 		      va_list ap)
 {
 	struct instance *inst = (struct instance *)ci;
-	log_fieldsv((int)level, (const char *const *)inst->fields, fmt, ap);
+	/* Every line names its device or upstream, also on stderr where the
+	 * CIRCD_DEVICE= field is not seen: two readers of one kind must be
+	 * told apart.  A plugin that names itself already is left alone. */
+	char msg[2048];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(inst->name);
+	if (strncmp(msg, inst->name, n) == 0 && msg[n] == ':')
+		log_fields((int)level, (const char *const *)inst->fields, "%s", msg);
+	else
+		log_fields((int)level, (const char *const *)inst->fields, "%s: %s", inst->name, msg);
 }
 
 static void host_log(struct circd_instance *ci, enum circd_log_level level, const char *fmt, ...)

@@ -32,10 +32,10 @@ from circdtest import main  # noqa: E402
 STORMS = (("garbage", 5), ("badcrc", 5), ("truncated", 3))
 
 # the plugins' per-error debug lines (feig_reader.c / m3m_reader.c count_error())
-FEIG_COUNT = re.compile(r"^<7>(.*) \(bad frames (\d+), timeouts (\d+)\); resynchronising$")
-M3M_COUNT = re.compile(r"^<7>(.*) \(bad frames (\d+), timeouts (\d+), stray bytes (\d+)\); "
+FEIG_COUNT = re.compile(r"^<7>(?:[\w-]+: )(.*) \(bad frames (\d+), timeouts (\d+)\); resynchronising$")
+M3M_COUNT = re.compile(r"^<7>(?:[\w-]+: )(.*) \(bad frames (\d+), timeouts (\d+), stray bytes (\d+)\); "
                        r"resynchronising$")
-M3M_TOTALS = re.compile(r"^<6>bad frames (\d+), timeouts (\d+), stray bytes (\d+), "
+M3M_TOTALS = re.compile(r"^<6>(?:[\w-]+: )bad frames (\d+), timeouts (\d+), stray bytes (\d+), "
                         r"reader errors (\d+)$")
 
 
