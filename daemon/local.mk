@@ -5,6 +5,7 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/core.c daemon/core.h \
 	daemon/ctl_handlers.c daemon/ctl_handlers.h \
 	daemon/forwarder.c daemon/forwarder.h \
+	daemon/host_stream.c daemon/host_stream.h \
 	daemon/instance.c daemon/instance.h \
 	daemon/items.c daemon/items.h \
 	daemon/journal.c daemon/journal.h \
@@ -23,7 +24,7 @@ daemon_libcircd_core_la_SOURCES = \
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
-	lib/libcircd-tags.la lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
+	lib/libcircd-tags.la lib/libcircd-transport.la lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
 
 circd_SOURCES = daemon/main.c
 circd_CPPFLAGS = $(daemon_libcircd_core_la_CPPFLAGS) -DCIRCD_USER='"$(CIRCD_USER)"'

@@ -3,8 +3,9 @@
 check_LTLIBRARIES += tests/plugin-host/libfakehost.la
 tests_plugin_host_libfakehost_la_SOURCES = tests/plugin-host/fakehost.c \
 	tests/plugin-host/fakehost-load.c tests/plugin-host/fakehost-records.c \
+	tests/plugin-host/fakehost-stream.c \
 	tests/plugin-host/fakehost.h tests/plugin-host/fakehost-internal.h
-tests_plugin_host_libfakehost_la_LIBADD = lib/libcircd-util.la -lm
+tests_plugin_host_libfakehost_la_LIBADD = lib/libcircd-transport.la lib/libcircd-util.la -lm
 
 # Unit tests that load plugins/.libs/<name>.so through the fake host.
 FAKEHOST_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/plugin-host $(CMOCKA_CFLAGS)
