@@ -58,9 +58,9 @@ static int wait_readable(struct circd_stream *s, int timeout_ms)
 	};
 	int r;
 
+	checkin(inst);
 	if (atomic_load(&inst->stop_requested))
 		return -ECANCELED;
-	checkin(inst);
 	atomic_store(&inst->in_wait, true);
 	do
 		r = poll(p, 2, timeout_ms);

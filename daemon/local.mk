@@ -36,6 +36,11 @@ core_test_ldadd = daemon/libcircd-core.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
 TESTS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+check_PROGRAMS += tests/unit/test_host_stream
+TESTS += tests/unit/test_host_stream
+tests_unit_test_host_stream_SOURCES = tests/unit/test_host_stream.c
+tests_unit_test_host_stream_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_host_stream_LDADD = $(core_test_ldadd) -lutil
 check_PROGRAMS += tests/unit/test_metrics
 TESTS += tests/unit/test_metrics
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c

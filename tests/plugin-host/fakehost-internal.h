@@ -95,8 +95,6 @@ int fakehost_stream_reopen(struct circd_stream *s, int connect_timeout_ms);
 int fakehost_stream_fd(const struct circd_stream *s);
 const char *fakehost_stream_reason(const struct circd_stream *s);
 void fakehost_stream_close(struct circd_stream *s);
-/* After destroy(): close what the plugin left open. */
-void fakehost_close_streams(struct fakehost *fh);
 /* Wake the plugin out of host->wait(). */
 void fakehost_wake_plugin(struct fakehost *fh);
 /* Absolute CLOCK_MONOTONIC deadline for pthread_cond_timedwait(). */

@@ -150,13 +150,3 @@ unsigned fakehost_open_streams(struct fakehost *fh)
 	pthread_mutex_unlock(&fh->lock);
 	return n;
 }
-
-void fakehost_close_streams(struct fakehost *fh)
-{
-	while (fh->streams) {
-		struct circd_stream *s = fh->streams;
-		fh->streams = s->next;
-		transport_close(s->t);
-		free(s);
-	}
-}

@@ -587,7 +587,11 @@ void fakehost_free(struct fakehost *fh)
 		abort(); /* destroying state under a running thread would be worse */
 	if (fh->created && fh->plugin->ops.destroy)
 		fh->plugin->ops.destroy(fh->state);
-	fakehost_close_streams(fh);
+	if (fh->streams)
+		/* left open, not closed here: the leak shows under ASan and
+		 * valgrind (the conformance kit's leak check) */
+		fprintf(stderr, "fakehost: plugin bug: %u stream(s) left open after destroy()\n",
+			fakehost_open_streams(fh));
 	fakehost_free_records(fh);
 	if (fh->dl)
 		dlclose(fh->dl);

@@ -125,8 +125,9 @@ unsigned fakehost_report_order_errors(struct fakehost *fh);
 
 /* ---- Streams (host API 1.4) ---- */
 
-/* Streams the plugin opened with host->stream_open() and has not closed
- * (fakehost_free() closes any left after destroy()). */
+/* Streams the plugin opened with host->stream_open() and has not closed.
+ * Any left after destroy() are reported on stderr by fakehost_free() and
+ * not closed, so that ASan and valgrind count the leak. */
 unsigned fakehost_open_streams(struct fakehost *fh);
 
 /* ---- Health and logs ---- */
