@@ -186,10 +186,13 @@ static void set_health(struct example *e, enum circd_health health, const char *
 
 static void close_device(struct example *e, const char *why)
 {
-	set_health(e, CIRCD_HEALTH_OFFLINE, why); /* `why` may live in the stream */
+	char reason[CIRCD_STREAM_REASON_MAX];
+
+	snprintf(reason, sizeof(reason), "%s", why); /* `why` may live in the stream */
 	e->host->stream_close(e->stream);
 	e->stream = NULL;
 	e->len = 0;
+	set_health(e, CIRCD_HEALTH_OFFLINE, reason);
 }
 
 /* Open the device; on failure say why and stay offline (run() tries again

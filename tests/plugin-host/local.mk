@@ -28,7 +28,7 @@ tests_unit_test_plugin_example_LDADD = $(FAKEHOST_TEST_LDADD) -lutil
 check_PROGRAMS += tests/plugin-host/oot-check
 tests_plugin_host_oot_check_SOURCES = tests/plugin-host/oot-check.c
 tests_plugin_host_oot_check_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS)
-tests_plugin_host_oot_check_LDADD = tests/plugin-host/libfakehost.la
+tests_plugin_host_oot_check_LDADD = tests/plugin-host/libfakehost.la -lutil
 TESTS += tests/plugin-host/test-oot-build.sh
 EXTRA_DIST += tests/plugin-host/test-oot-build.sh
 
