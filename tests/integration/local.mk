@@ -42,3 +42,6 @@ TESTS += tests/integration/test_selfcheck.py
 EXTRA_DIST += tests/integration/test_selfcheck.py
 TESTS += tests/integration/test_selfcheck_offline.py
 EXTRA_DIST += tests/integration/test_selfcheck_offline.py
+# The template plugin on a TCP reader through the daemon's host streams (ABI 1.4).
+TESTS += tests/integration/test_example_tcp.py
+EXTRA_DIST += tests/integration/test_example_tcp.py
