@@ -385,23 +385,22 @@ static int example_run(void *state)
 static int example_create(struct circd_instance *inst, const struct circd_host_api *host,
 			  void **state)
 {
-	struct example *e = calloc(1, sizeof(*e));
-
+	struct example *e;
 	const char *device;
 
-	if (!e)
-		return -ENOMEM;
-	/* The streams came with host API 1.4: check a function appended after
-	 * 1.0 is there before using it (a table from an older circd is
-	 * shorter), and say plainly what is missing. */
+	/* The streams came with host API 1.4.  Check that the host's table
+	 * reaches them before using them (an older circd's is shorter), and
+	 * say plainly what is missing. */
 	if (host->struct_size < offsetof(struct circd_host_api, stream_close) +
 					sizeof(host->stream_close)) {
 		host->log(inst, CIRCD_LOG_ERR,
 			  "this circd (plugin ABI %u.%u) has no host->stream_open(); "
 			  "the example plugin needs ABI 1.4", host->abi_major, host->abi_minor);
-		free(e);
 		return -EPROTONOSUPPORT;
 	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
 	e->inst = inst;
 	e->host = host;
 	/* Options were validated against example_options before create():
