@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host_stream.h"
 #include "instance.h"
 #include "log.h"
 #include "util/util.h"
@@ -335,6 +336,14 @@ const struct circd_host_api host_api = {
 	.take_txn = host_take_txn,
 	.report = host_report,
 	.site = host_site,
+	.stream_open = host_stream_open,
+	.stream_read = host_stream_read,
+	.stream_write_all = host_stream_write_all,
+	.stream_drain = host_stream_drain,
+	.stream_reopen = host_stream_reopen,
+	.stream_fd = host_stream_fd,
+	.stream_reason = host_stream_reason,
+	.stream_close = host_stream_close,
 };
 
 /* ---- main-thread side ---- */
@@ -461,6 +470,7 @@ void instance_stop(struct instance *inst)
 		inst->plugin->desc->ops.destroy(inst->state);
 		inst->state = NULL;
 	}
+	host_streams_close_leftovers(inst);
 	/* Whatever the worker took but never answered goes back to the core as
 	 * unanswered: commands fail, transactions are retried. */
 	while (inst->taken_cmds) {

@@ -42,6 +42,7 @@ struct instance {
 	struct mailbox commands; /* main -> worker */
 	struct mailbox txns;     /* main -> worker (upstreams) */
 	struct mailbox_node *taken_cmds, *taken_txns, *taken_txns_tail; /* worker-only lists */
+	struct circd_stream *streams; /* open host streams (host_stream.c), worker-only */
 	atomic_uint_fast64_t heartbeat_usec;           /* monotonic */
 	atomic_bool in_wait;
 

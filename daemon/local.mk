@@ -6,6 +6,7 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/ctl_handlers.c daemon/ctl_handlers.h \
 	daemon/ctl_report.c daemon/ctl_report.h \
 	daemon/forwarder.c daemon/forwarder.h \
+	daemon/host_stream.c daemon/host_stream.h \
 	daemon/instance.c daemon/instance.h \
 	daemon/items.c daemon/items.h \
 	daemon/journal.c daemon/journal.h \
@@ -24,7 +25,7 @@ daemon_libcircd_core_la_SOURCES = \
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
-	lib/libcircd-tags.la lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
+	lib/libcircd-tags.la lib/libcircd-transport.la lib/libcircd-util.la $(SYSTEMD_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
 
 circd_SOURCES = daemon/main.c
 circd_CPPFLAGS = $(daemon_libcircd_core_la_CPPFLAGS) -DCIRCD_USER='"$(CIRCD_USER)"'
@@ -36,6 +37,11 @@ core_test_ldadd = daemon/libcircd-core.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
 TESTS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+check_PROGRAMS += tests/unit/test_host_stream
+TESTS += tests/unit/test_host_stream
+tests_unit_test_host_stream_SOURCES = tests/unit/test_host_stream.c
+tests_unit_test_host_stream_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_host_stream_LDADD = $(core_test_ldadd) -lutil
 check_PROGRAMS += tests/unit/test_metrics
 TESTS += tests/unit/test_metrics
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c

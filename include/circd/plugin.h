@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <circd/event.h>
 
@@ -38,7 +39,7 @@ extern "C" {
 
 #define CIRCD_PLUGIN_MAGIC "CIRCDPLG" /* 8 bytes, no terminator needed */
 #define CIRCD_PLUGIN_ABI_MAJOR 1
-#define CIRCD_PLUGIN_ABI_MINOR 3
+#define CIRCD_PLUGIN_ABI_MINOR 4
 #define CIRCD_PLUGIN_SYMBOL "circd_plugin_descriptor"
 
 /* What a plugin can be; a plugin may declare several. */
@@ -80,6 +81,10 @@ struct circd_option {
 /* ---- Opaque handles owned by the host ---- */
 
 struct circd_instance; /* one configured device or upstream */
+struct circd_stream;   /* ABI 1.4: a byte stream to a device (host->stream_open) */
+
+/* Room for the reason stream_open() gives when it fails. */
+#define CIRCD_STREAM_REASON_MAX 160
 
 /* ---- Health ---- */
 
@@ -177,6 +182,46 @@ struct circd_host_api {
 	/* ABI 1.2: the site's name from the config ("Central Library"), as it
 	 * was when the instance was created. */
 	const char *(*site)(struct circd_instance *inst);
+
+	/* ABI 1.4: byte streams to a device, so that a plugin needs no termios
+	 * or socket code of its own.  `spec` is
+	 *     serial:PATH[:SPEED[:FRAMING]]   a tty: raw, exclusive, SPEED baud
+	 *                                     (38400), FRAMING 8N1 (default),
+	 *                                     8E1 or 8O1
+	 *     tcp:HOST:PORT                   a TCP client, with keepalive
+	 * Threads: a stream belongs to the instance's worker thread; open it in
+	 * run(), and use it there only (destroy() may close what is still
+	 * open).  Timeouts: 0 = don't wait, -1 = no limit.  A read that waits
+	 * also checks the worker in and returns -ECANCELED when the instance is
+	 * asked to stop.  To wait for the device and for commands at once, pass
+	 * stream_fd() to wait() and read with timeout 0 when it says
+	 * CIRCD_WAKE_FD.  Errors are negative errno values; stream_reason()
+	 * says what failed in words.  USB is not a stream (see circd-plugin(7)). */
+
+	/* Open `spec` (connect_timeout_ms bounds a TCP connect).  Returns 0 and
+	 * *out, or a negative errno with *out = NULL and the reason (bad spec,
+	 * no such device, connection refused) in `reason` when it is given. */
+	int (*stream_open)(struct circd_instance *inst, const char *spec, int connect_timeout_ms,
+			   struct circd_stream **out, char *reason, size_t reason_size);
+	/* Up to len bytes: the count, 0 when timeout_ms passed with nothing to
+	 * read, -EPIPE at end of file (peer closed, pty hung up), -ECANCELED on
+	 * a stop request, or another negative errno. */
+	ssize_t (*stream_read)(struct circd_stream *s, void *buf, size_t len, int timeout_ms);
+	/* All len bytes, or -ETIMEDOUT when the device took none for timeout_ms. */
+	int (*stream_write_all)(struct circd_stream *s, const void *buf, size_t len,
+				int timeout_ms);
+	/* Throw away what is waiting to be read (to resynchronise after a bad
+	 * frame); returns the number of bytes dropped or a negative errno. */
+	ssize_t (*stream_drain)(struct circd_stream *s);
+	/* Close and open the same spec again, after EOF, EIO or a reset.  The
+	 * fd changes: ask stream_fd() again. */
+	int (*stream_reopen)(struct circd_stream *s, int connect_timeout_ms);
+	/* The fd to give wait() (POLLIN), or -1 while closed (a failed reopen). */
+	int (*stream_fd)(const struct circd_stream *s);
+	/* The last failure in words ("end of file", "/dev/ttyUSB0: ..."). */
+	const char *(*stream_reason)(const struct circd_stream *s);
+	/* Close and free; NULL is fine. */
+	void (*stream_close)(struct circd_stream *s);
 };
 
 /* ---- Operations ---- */

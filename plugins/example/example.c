@@ -3,8 +3,8 @@
  * example — the template for a new reader plugin.  Copy this file, rename
  * "example" everywhere, and replace the line protocol with your reader's.
  *
- * What it does: reads text lines from a character device, FIFO or pty
- * (option `device`):
+ * What it does: reads text lines from a serial port, pty or TCP socket
+ * (option `device`, see "Talking to the device" below):
  *
  *     E004015012345678                   a tag entered the field
  *     E004015012345678 0011AABB afi=07   ... with its user memory in hex,
@@ -28,6 +28,16 @@
  * tests/emulators/example_emulator.py plays such a reader; the conformance
  * kit (tests/conformance/example.conf) runs this plugin against it.
  *
+ * Talking to the device: the host opens it for us (host API 1.4,
+ * host->stream_open()), from a transport spec:
+ *
+ *     serial:/dev/ttyUSB0:9600:8N1   a serial port (raw, exclusive); a bare
+ *                                    /path means serial:/path (38400 8N1)
+ *     tcp:192.0.2.7:10001            a TCP client
+ *
+ * so the plugin has no termios or socket code, and a reader on a serial
+ * cable or behind a serial-to-Ethernet adapter is the same plugin.
+ *
  * It uses nothing but <circd/plugin.h>, so it builds out of tree:
  *
  *     cc -shared -fPIC $(pkg-config --cflags circd-plugin) -o example.so example.c
@@ -48,27 +58,25 @@
 #endif
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <circd/plugin.h>
 
 #define REOPEN_MS 1000
-#define ANSWER_MS 1000 /* how long a request may take the reader */
+#define CONNECT_MS 2000 /* how long a TCP connect may take */
+#define ANSWER_MS 1000  /* how long a request may take the reader */
 #define LINE_MAX_BYTES 1024
 
 struct example {
 	/* What create() gets and every host call needs. */
 	struct circd_instance *inst;
 	const struct circd_host_api *host;
-	const char *device; /* owned by the host; valid as long as the instance */
+	char spec[300];     /* the transport spec, from option `device` */
 	int antenna;
-	int fd;
+	struct circd_stream *stream; /* NULL while offline */
 	enum circd_health health;
 	char line[LINE_MAX_BYTES];
 	size_t len;
@@ -171,49 +179,58 @@ static void set_health(struct example *e, enum circd_health health, const char *
 	if (e->health == health)
 		return;
 	e->health = health;
-	if (health == CIRCD_HEALTH_OFFLINE)
-		e->host->log(e->inst, CIRCD_LOG_WARNING, "%s: %s", e->device, why);
+	if (health >= CIRCD_HEALTH_OFFLINE)
+		e->host->log(e->inst, CIRCD_LOG_WARNING, "%s: %s", e->spec, why);
 	e->host->set_health(e->inst, health, why);
 }
 
 static void close_device(struct example *e, const char *why)
 {
-	if (e->fd >= 0)
-		close(e->fd);
-	e->fd = -1;
+	char reason[CIRCD_STREAM_REASON_MAX];
+
+	snprintf(reason, sizeof(reason), "%s", why); /* `why` may live in the stream */
+	e->host->stream_close(e->stream);
+	e->stream = NULL;
 	e->len = 0;
-	set_health(e, CIRCD_HEALTH_OFFLINE, why);
+	set_health(e, CIRCD_HEALTH_OFFLINE, reason);
 }
 
+/* Open the device; on failure say why and stay offline (run() tries again
+ * a second later).  A plugin that keeps its stream open across failures
+ * can call host->stream_reopen() instead of closing and opening. */
 static void open_device(struct example *e)
 {
-	struct termios tio;
+	char why[CIRCD_STREAM_REASON_MAX];
+	int r = e->host->stream_open(e->inst, e->spec, CONNECT_MS, &e->stream, why, sizeof(why));
 
-	/* O_NONBLOCK: we never block in read(), only in host->wait(). */
-	e->fd = open(e->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (e->fd < 0)
+	if (r == -EINVAL) {
+		/* A spec that can never work (a typo, an unsupported speed) is
+		 * not a pulled cable: FAILED, and no more attempts. */
+		set_health(e, CIRCD_HEALTH_FAILED, why);
 		return;
-	/* A tty (serial port, pty): raw bytes, no echo, no line editing.  A
-	 * real reader sets its baud rate here (cfsetspeed). */
-	if (isatty(e->fd) && tcgetattr(e->fd, &tio) == 0) {
-		cfmakeraw(&tio);
-		tcsetattr(e->fd, TCSANOW, &tio);
 	}
-	e->host->log(e->inst, CIRCD_LOG_INFO, "reading %s", e->device);
+	if (r < 0) {
+		set_health(e, CIRCD_HEALTH_OFFLINE, why);
+		return;
+	}
+	e->host->log(e->inst, CIRCD_LOG_INFO, "reading %s", e->spec);
 	set_health(e, CIRCD_HEALTH_OK, "device open");
 }
 
 /* Read what is there and handle every complete line. */
 static int read_device(struct example *e)
 {
-	ssize_t n = read(e->fd, e->line + e->len, sizeof(e->line) - 1 - e->len);
+	/* Timeout 0: wait() said there is something; never block here. */
+	ssize_t n = e->host->stream_read(e->stream, e->line + e->len,
+					 sizeof(e->line) - 1 - e->len, 0);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == 0)
 		return 0;
-	if (n <= 0) {
-		/* EOF (the FIFO's writer left) or EIO (the pty's other side
-		 * closed, the USB adapter was pulled): offline until reopened. */
-		close_device(e, n == 0 ? "end of file" : strerror(errno));
+	if (n < 0) {
+		/* -EPIPE (the TCP peer or the pty's other side closed) or
+		 * -EIO (the USB serial adapter was pulled): offline until
+		 * reopened.  stream_reason() says it in words. */
+		close_device(e, e->host->stream_reason(e->stream));
 		return 0;
 	}
 	e->len += (size_t)n;
@@ -249,23 +266,25 @@ static int request(struct example *e, const char *req)
 	size_t n = strlen(req);
 	uint64_t deadline = e->host->now_monotonic_usec() + ANSWER_MS * 1000ull;
 
-	if (e->fd < 0)
+	if (!e->stream)
 		return -ENOTCONN;
 	e->answered = false;
-	if (write(e->fd, req, n) != (ssize_t)n)
-		return -EIO; /* a short line would confuse the reader: give up */
+	int r = e->host->stream_write_all(e->stream, req, n, ANSWER_MS);
+	if (r < 0)
+		return r;
 	while (!e->answered) {
 		uint64_t now = e->host->now_monotonic_usec();
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		int w = e->host->wait(e->inst, e->fd, POLLIN, (int)((deadline - now) / 1000) + 1);
+		int w = e->host->wait(e->inst, e->host->stream_fd(e->stream), POLLIN,
+				      (int)((deadline - now) / 1000) + 1);
 		if (w < 0)
 			return w;
 		if (w & CIRCD_WAKE_STOP)
 			return -ECANCELED;
 		if ((w & CIRCD_WAKE_FD) && read_device(e) < 0)
 			return -ECANCELED;
-		if (e->fd < 0)
+		if (!e->stream)
 			return -ENOTCONN; /* the reader went away meanwhile */
 	}
 	return 0;
@@ -326,7 +345,7 @@ static void handle_commands(struct example *e)
 	while (e->host->take_command(e->inst, &cmd) == 1) {
 		if (cmd.type != CIRCD_CMD_WRITE_AFI && cmd.type != CIRCD_CMD_SET_EAS)
 			e->host->command_done(e->inst, &cmd, -EOPNOTSUPP, "not a reader command");
-		else if (e->fd < 0)
+		else if (!e->stream)
 			e->host->command_done(e->inst, &cmd, -ENOTCONN, "reader offline");
 		else
 			secure_tag(e, &cmd);
@@ -338,26 +357,25 @@ static int example_run(void *state)
 	struct example *e = state;
 
 	for (;;) {
-		if (e->fd < 0) {
+		if (!e->stream && e->health != CIRCD_HEALTH_FAILED)
 			open_device(e);
-			if (e->fd < 0)
-				close_device(e, strerror(errno));
-		}
 		/*
-		 * The one place we block.  wait() returns when our fd is
-		 * readable (CIRCD_WAKE_FD), a command is queued, the daemon
+		 * The one place we block.  wait() returns when the stream's fd
+		 * is readable (CIRCD_WAKE_FD), a command is queued, the daemon
 		 * wants us to stop, or the timeout passes; calling it also
 		 * tells the watchdog this thread is alive, so never block for
 		 * long anywhere else.  Offline, the timeout paces the reopen.
+		 * (stream_fd(NULL) is -1: no fd to watch.)
 		 */
-		int w = e->host->wait(e->inst, e->fd, POLLIN, e->fd >= 0 ? 5000 : REOPEN_MS);
+		int fd = e->host->stream_fd(e->stream);
+		int w = e->host->wait(e->inst, fd, POLLIN, fd >= 0 ? 5000 : REOPEN_MS);
 		if (w < 0)
 			return w;
 		if (w & CIRCD_WAKE_STOP)
 			break; /* returning 0 after STOP is a clean shutdown */
 		if (w & CIRCD_WAKE_COMMAND)
 			handle_commands(e);
-		if ((w & CIRCD_WAKE_FD) && e->fd >= 0 && read_device(e) < 0)
+		if ((w & CIRCD_WAKE_FD) && e->stream && read_device(e) < 0)
 			break; /* stop requested while the core was full */
 	}
 	handle_commands(e); /* answer what is still queued: -ECANCELED */
@@ -367,17 +385,29 @@ static int example_run(void *state)
 static int example_create(struct circd_instance *inst, const struct circd_host_api *host,
 			  void **state)
 {
-	struct example *e = calloc(1, sizeof(*e));
+	struct example *e;
+	const char *device;
 
+	/* The streams came with host API 1.4.  Check that the host's table
+	 * reaches them before using them (an older circd's is shorter), and
+	 * say plainly what is missing. */
+	if (host->struct_size < offsetof(struct circd_host_api, stream_close) +
+					sizeof(host->stream_close)) {
+		host->log(inst, CIRCD_LOG_ERR,
+			  "this circd (plugin ABI %u.%u) has no host->stream_open(); "
+			  "the example plugin needs ABI 1.4", host->abi_major, host->abi_minor);
+		return -EPROTONOSUPPORT;
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->inst = inst;
 	e->host = host;
 	/* Options were validated against example_options before create():
 	 * `device` is present, `antenna` is an integer in range. */
-	e->device = host->opt_string(inst, "device");
+	device = host->opt_string(inst, "device");
+	snprintf(e->spec, sizeof(e->spec), "%s%s", device[0] == '/' ? "serial:" : "", device);
 	e->antenna = (int)host->opt_int(inst, "antenna");
-	e->fd = -1;
 	e->health = CIRCD_HEALTH_STARTING;
 	*state = e;
 	return 0;
@@ -387,8 +417,7 @@ static void example_destroy(void *state)
 {
 	struct example *e = state;
 
-	if (e->fd >= 0)
-		close(e->fd);
+	e->host->stream_close(e->stream); /* NULL is fine */
 	free(e);
 }
 
@@ -396,13 +425,13 @@ static void example_destroy(void *state)
  * flags, min, max, help.  Required options have no default. */
 static const struct circd_option example_options[] = {
 	{ "device", CIRCD_OPT_STRING, NULL, CIRCD_OPT_REQUIRED, 0, 0,
-	  "character device, FIFO or pty the reader writes lines to" },
+	  "the reader: serial:PATH[:SPEED[:8N1]] (or just /PATH) or tcp:HOST:PORT" },
 	{ "antenna", CIRCD_OPT_INT, "1", 0, 0, 255, "antenna number reported with each tag" },
 	CIRCD_OPTION_END,
 };
 
 /* The exported descriptor: name (as `plugin = "example"` in circd.conf),
  * version, description, kinds, options, create, run, destroy. */
-CIRCD_PLUGIN_DEFINE(example, "1.0", "template reader: tag lines from a tty or FIFO",
+CIRCD_PLUGIN_DEFINE(example, "1.1", "template reader: tag lines from a serial port or TCP",
 		    CIRCD_KIND_READER, example_options, example_create, example_run,
 		    example_destroy);

@@ -55,3 +55,6 @@ TESTS += tests/integration/test_reader_unplug.py tests/integration/test_reader_g
 	tests/integration/test_reader_silent.py
 EXTRA_DIST += tests/integration/test_reader_unplug.py tests/integration/test_reader_garbage.py \
 	tests/integration/test_reader_silent.py
+# The template plugin on a TCP reader through the daemon's host streams (ABI 1.4).
+TESTS += tests/integration/test_example_tcp.py
+EXTRA_DIST += tests/integration/test_example_tcp.py

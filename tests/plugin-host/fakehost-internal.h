@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fakehost's state, shared by its three files (host API, loading, records). */
+/* fakehost's state, shared by its files (host API, loading, records, streams). */
 #ifndef CIRCD_FAKEHOST_INTERNAL_H
 #define CIRCD_FAKEHOST_INTERNAL_H
 
@@ -77,9 +77,24 @@ struct fakehost {
 
 	char **logs;
 	size_t n_logs;
+
+	struct circd_host_api api;   /* what the plugin gets (fakehost_set_host_abi_minor) */
+	struct circd_stream *streams; /* open host streams, under lock */
 };
 
 void fakehost_free_records(struct fakehost *fh);
+
+/* fakehost-stream.c: the host API 1.4 streams. */
+int fakehost_stream_open(struct circd_instance *inst, const char *spec, int connect_timeout_ms,
+			 struct circd_stream **out, char *reason, size_t reason_size);
+ssize_t fakehost_stream_read(struct circd_stream *s, void *buf, size_t len, int timeout_ms);
+int fakehost_stream_write_all(struct circd_stream *s, const void *buf, size_t len,
+			      int timeout_ms);
+ssize_t fakehost_stream_drain(struct circd_stream *s);
+int fakehost_stream_reopen(struct circd_stream *s, int connect_timeout_ms);
+int fakehost_stream_fd(const struct circd_stream *s);
+const char *fakehost_stream_reason(const struct circd_stream *s);
+void fakehost_stream_close(struct circd_stream *s);
 /* Wake the plugin out of host->wait(). */
 void fakehost_wake_plugin(struct fakehost *fh);
 /* Absolute CLOCK_MONOTONIC deadline for pthread_cond_timedwait(). */

@@ -52,6 +52,12 @@ int fakehost_load_plugin(struct fakehost *fh, const char *name);
 int fakehost_check_descriptor(const struct circd_plugin *p, char **error);
 const struct circd_plugin *fakehost_plugin(const struct fakehost *fh);
 
+/* Pretend to be a host of an older ABI minor (before create()): the table
+ * the plugin gets ends where that minor's ended (< 2: before site, < 4:
+ * before the streams), and says abi_minor = minor.  The loader checks are
+ * unchanged. */
+int fakehost_set_host_abi_minor(struct fakehost *fh, unsigned minor);
+
 /* ---- Options ---- */
 
 /* Resolve "key=value" strings (NULL-terminated) against the schema:
@@ -116,6 +122,13 @@ const struct fakehost_report *fakehost_report(struct fakehost *fh, size_t i);
 int fakehost_wait_reports(struct fakehost *fh, size_t n, int timeout_ms);
 /* Reports that did not answer the oldest outstanding txn (ABI: in order). */
 unsigned fakehost_report_order_errors(struct fakehost *fh);
+
+/* ---- Streams (host API 1.4) ---- */
+
+/* Streams the plugin opened with host->stream_open() and has not closed.
+ * Any left after destroy() are reported on stderr by fakehost_free() and
+ * not closed, so that ASan and valgrind count the leak. */
+unsigned fakehost_open_streams(struct fakehost *fh);
 
 /* ---- Health and logs ---- */
 

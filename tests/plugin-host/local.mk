@@ -3,8 +3,9 @@
 check_LTLIBRARIES += tests/plugin-host/libfakehost.la
 tests_plugin_host_libfakehost_la_SOURCES = tests/plugin-host/fakehost.c \
 	tests/plugin-host/fakehost-load.c tests/plugin-host/fakehost-records.c \
+	tests/plugin-host/fakehost-stream.c \
 	tests/plugin-host/fakehost.h tests/plugin-host/fakehost-internal.h
-tests_plugin_host_libfakehost_la_LIBADD = lib/libcircd-util.la -lm
+tests_plugin_host_libfakehost_la_LIBADD = lib/libcircd-transport.la lib/libcircd-util.la -lm
 
 # Unit tests that load plugins/.libs/<name>.so through the fake host.
 FAKEHOST_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/plugin-host $(CMOCKA_CFLAGS)
@@ -27,7 +28,7 @@ tests_unit_test_plugin_example_LDADD = $(FAKEHOST_TEST_LDADD) -lutil
 check_PROGRAMS += tests/plugin-host/oot-check
 tests_plugin_host_oot_check_SOURCES = tests/plugin-host/oot-check.c
 tests_plugin_host_oot_check_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS)
-tests_plugin_host_oot_check_LDADD = tests/plugin-host/libfakehost.la
+tests_plugin_host_oot_check_LDADD = tests/plugin-host/libfakehost.la -lutil
 TESTS += tests/plugin-host/test-oot-build.sh
 EXTRA_DIST += tests/plugin-host/test-oot-build.sh
 

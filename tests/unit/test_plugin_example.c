@@ -2,7 +2,8 @@
 /*
  * The template reader plugin (plugins/example), loaded through the fake host
  * and fed through a pty pair: tag lines, partial lines, garbage, the device
- * missing and appearing, the other side hanging up, commands refused.
+ * missing and appearing, the other side hanging up, commands refused; on a
+ * host older than ABI 1.4 (no streams) and with a spec that cannot work.
  * (Writes with read-back: tests/conformance/example.conf.)
  */
 #include "config.h"
@@ -186,6 +187,51 @@ static void test_backpressure(void **state)
 	pty_close(&p);
 }
 
+/* A circd older than ABI 1.4 has no streams: create() refuses, and says why. */
+static void test_old_host(void **state)
+{
+	struct fakehost *fh = fakehost_new();
+
+	assert_int_equal(fakehost_load_plugin(fh, "example"), 0);
+	assert_int_equal(fakehost_set_host_abi_minor(fh, 3), 0);
+	assert_int_equal(fakehost_set_options(fh, (const char *[]){ "device=/dev/ttyS0", NULL }),
+			 0);
+	assert_int_equal(fakehost_create(fh), -EPROTONOSUPPORT);
+	assert_true(fakehost_log_contains(fh, "(plugin ABI 1.3) has no host->stream_open(); "
+					      "the example plugin needs ABI 1.4"));
+	fakehost_free(fh);
+}
+
+/* A spec that can never work is FAILED (not OFFLINE), with the host's reason. */
+static void test_bad_spec(void **state)
+{
+	struct fakehost *fh = start_example("usb:0403:6001", "antenna=1");
+
+	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_FAILED, 2000), 0);
+	assert_true(fakehost_log_contains(fh, "expected serial:PATH:SPEED:FRAMING or tcp:HOST:PORT"));
+	assert_int_equal(fakehost_open_streams(fh), 0);
+	/* no retries: FAILED was the one health report */
+	assert_int_equal(fakehost_health_count(fh), 1);
+	stop_example(fh);
+}
+
+/* The stream is the plugin's own: open while the device is, closed when it hangs up. */
+static void test_stream_closed(void **state)
+{
+	struct pty p;
+	pty_open(&p);
+	_cleanup_free_ char *spec = xasprintf("serial:%s:9600:8N1", p.name);
+	struct fakehost *fh = start_example(spec, "antenna=1");
+
+	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OK, 2000), 0);
+	assert_int_equal(fakehost_open_streams(fh), 1);
+	pty_close(&p);
+	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OFFLINE, 2000), 0);
+	assert_true(fakehost_log_contains(fh, "end of file"));
+	assert_int_equal(fakehost_open_streams(fh), 0);
+	stop_example(fh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +239,9 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test_teardown(test_device_appears, remove_tmpdir),
 		cmocka_unit_test(test_backpressure),
+		cmocka_unit_test(test_old_host),
+		cmocka_unit_test(test_bad_spec),
+		cmocka_unit_test(test_stream_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
