@@ -16,6 +16,7 @@
 
 const struct station_role *const station_roles[] = {
 	&station_role_bookdrop,
+	&station_role_gate,
 	NULL,
 };
 

@@ -134,5 +134,6 @@ int station_role_check(void *userdata, const struct config_station *cfg, const c
 		       struct config_errors *errs);
 
 extern const struct station_role station_role_bookdrop;
+extern const struct station_role station_role_gate;
 
 #endif
