@@ -85,3 +85,10 @@ systemd/70-circd.rules: circd $(plugins_LTLIBRARIES)
 
 TESTS += tests/unit/test-udev-rules.sh
 EXTRA_DIST += tests/unit/test-udev-rules.sh
+
+# The gate's pure parts: decision and debounce.
+check_PROGRAMS += tests/unit/test_gate
+TESTS += tests/unit/test_gate
+tests_unit_test_gate_SOURCES = tests/unit/test_gate.c
+tests_unit_test_gate_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_gate_LDADD = $(core_test_ldadd)

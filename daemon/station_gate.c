@@ -285,7 +285,7 @@ static int gate_create(struct station *st)
 		free(g);
 		return -EINVAL;
 	}
-	g->verify = options_get(&st->opts, "verify_alarms")->i != 0;
+	g->verify = options_get(&st->opts, "verify_alarms")->b;
 	g->alarm_ms = options_get(&st->opts, "alarm_ms")->i;
 	g->direction_window_usec =
 		(uint64_t)options_get(&st->opts, "direction_window_ms")->i * USEC_PER_MSEC;
