@@ -42,6 +42,8 @@ static const char main_help[] =
 	"  upstream test NAME [-c CONFIG]\n"
 	"                              connect to an upstream (SIP2) as circd would,\n"
 	"                              without circd, and show what it says\n"
+	"  gate NAME [counts|latency]  a gate's people counts and alarms, or its\n"
+	"                              decision latency\n"
 	"  sim DEVICE LINE...          feed lines to a simulated device\n"
 	"  reload                      re-read the configuration (as SIGHUP)\n"
 	"  metrics                     Prometheus metrics text\n"
@@ -153,6 +155,16 @@ static const struct command commands[] = {
 	  "Exit status: 0 online, 1 reachable but the ACS reports itself offline,\n"
 	  "2 the test cannot run (usage, unreadable or invalid config, no such\n"
 	  "upstream, not sip2, unreadable password file), 3 the test failed.\n" },
+	{ "gate", cmd_gate,
+	  "Usage: circctl gate NAME [counts] [--json]\n"
+	  "       circctl gate NAME latency [--reset] [--json]\n"
+	  "\n"
+	  "counts (the default): people passing the gate NAME in and out, tag reads,\n"
+	  "alarms and their verification (true, false, unknown) since the gate\n"
+	  "started.  latency: percentiles (microseconds) of the gate's tag handling\n"
+	  "over the last 65,536 reads, from the event's arrival in circd to the gate\n"
+	  "seeing it, to the decision, and to the alarm command being sent;\n"
+	  "--reset starts the samples afresh.\n" },
 	{ "sim", cmd_sim,
 	  "Usage: circctl sim DEVICE LINE...\n"
 	  "\n"
