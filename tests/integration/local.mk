@@ -25,3 +25,8 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+# The gate station: decision modes with the ILS, lingering and garbage tags,
+# the Modbus alarm coil and beams.
+EXTRA_DIST += tests/integration/gate_lib.py
+TESTS += tests/integration/test_gate_modes.py
+EXTRA_DIST += tests/integration/test_gate_modes.py
