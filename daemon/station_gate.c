@@ -418,12 +418,9 @@ static void send_alarm(struct station *st, struct instance *reader, const struct
 }
 
 static void gate_tag_seen(struct station *st, struct instance *dev, const struct circd_event *ev,
-			  uint64_t entry)
+			  uint64_t arrival, uint64_t entry)
 {
 	struct gate *g = st->data;
-	uint64_t arrival = st->core->event_arrival_usec;
-	if (!arrival || arrival > entry)
-		arrival = entry; /* not from the inbox (tests): no queueing to count */
 	g->reads++;
 	latency_add(&g->dispatch, entry - arrival);
 
@@ -441,7 +438,7 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 		key = id_key;
 		key_len = sizeof(id_key);
 	}
-	if (gate_debounce_quiet(&g->debounce, key, key_len, entry)) {
+	if (gate_debounce_quiet(&g->debounce, key, key_len, arrival)) {
 		g->debounced++;
 		return;
 	}
@@ -482,9 +479,10 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 
 	/* An alarm.  Debounce first: whatever happens below, this tag has
 	 * had its alarm. */
-	gate_debounce_arm(&g->debounce, key, key_len, entry);
+	gate_debounce_arm(&g->debounce, key, key_len, arrival);
 	const char *direction = "unknown";
-	if (g->last_pass_usec && entry - g->last_pass_usec <= g->direction_window_usec)
+	if (g->last_pass_usec && arrival >= g->last_pass_usec &&
+	    arrival - g->last_pass_usec <= g->direction_window_usec)
 		direction = direction_name(g->last_direction);
 	char uid[2 * CIRCD_UID_MAX + 1];
 	hex_encode(ev->uid, key == ev->uid ? key_len : 0, uid);
@@ -536,15 +534,21 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 		 gate_mode_name(g->policy.mode), direction, (long long)txn_id);
 }
 
+/* Times are those of the event's arrival in the core (emit()), not of its
+ * handling: a main loop busy with a commit must not squeeze the debounce
+ * or the direction window. */
 static void gate_on_event(struct station *st, struct instance *dev, const struct circd_event *ev)
 {
 	uint64_t now = now_monotonic_usec();
+	uint64_t arrival = st->core->event_arrival_usec;
+	if (!arrival || arrival > now)
+		arrival = now; /* not from the inbox: no queueing to count */
 	switch (ev->type) {
 	case CIRCD_EV_TAG_SEEN:
-		gate_tag_seen(st, dev, ev, now);
+		gate_tag_seen(st, dev, ev, arrival, now);
 		break;
 	case CIRCD_EV_GATE_PASS:
-		gate_pass(st, ev, now);
+		gate_pass(st, ev, arrival);
 		break;
 	default:
 		break; /* tag-gone: the debounce is by time alone */

@@ -30,3 +30,7 @@ EXTRA_DIST += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/gate_lib.py
 TESTS += tests/integration/test_gate_modes.py
 EXTRA_DIST += tests/integration/test_gate_modes.py
+TESTS += tests/integration/test_gate_linger.py
+EXTRA_DIST += tests/integration/test_gate_linger.py
+TESTS += tests/integration/test_gate_modbus.py
+EXTRA_DIST += tests/integration/test_gate_modbus.py
