@@ -16,9 +16,10 @@
  * NOT sent through station_command() (which waits for the journal commit):
  * an alarm is not an acknowledgement of circulation data, nothing is lost
  * if the daemon dies before the commit, and a patron at the door cannot
- * wait for an fsync.  It is journaled in the same dispatch (an INSERT into
- * the open batch) before it is sent, so that a device re-delivering an old
- * event (its id already journaled) does not sound the alarm again.
+ * wait for an fsync.  It is journaled in the same dispatch, right after it
+ * is sent (an INSERT into the open batch; committed with it).  A device
+ * re-delivering an old event (a restarted reader) must not sound the alarm
+ * again: one indexed read of the journal before sending tells.
  */
 #include "config.h"
 
@@ -96,7 +97,7 @@ struct gate {
 	struct { const void *dev; uint64_t cmd_id; int64_t txn_id; } in_flight[ALARMS_IN_FLIGHT];
 	size_t in_flight_next;
 
-	sqlite3_stmt *q_item, *q_txn;
+	sqlite3_stmt *q_item, *q_txn, *q_seen;
 };
 
 /* ---- latency samples ---- */
@@ -309,6 +310,7 @@ static void gate_destroy(struct station *st)
 	struct gate *g = st->data;
 	sqlite3_finalize(g->q_item);
 	sqlite3_finalize(g->q_txn);
+	sqlite3_finalize(g->q_seen);
 	gate_debounce_free(&g->debounce);
 	free(g->dispatch.usec);
 	free(g->decision.usec);
@@ -393,8 +395,26 @@ static int journal_alarm(struct station *st, struct instance *dev, const struct 
 	return r;
 }
 
-static void send_alarm(struct station *st, struct instance *reader, const struct circd_event *ev,
-		       int64_t txn_id, uint64_t arrival)
+/* Whether this device event is in the journal already (re-delivered). */
+static bool already_journaled(struct station *st, struct instance *dev, uint64_t device_event_id)
+{
+	struct gate *g = st->data;
+	if (!device_event_id)
+		return false;
+	sqlite3_stmt *q = prepare(st, &g->q_seen, "SELECT 1 FROM transactions"
+				  " WHERE device = ?1 AND device_event_id = ?2");
+	if (!q)
+		return false;
+	sqlite3_bind_text(q, 1, dev->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)device_event_id);
+	bool found = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_reset(q);
+	return found;
+}
+
+/* Returns the in-flight slot of the command, or -1 when none was sent. */
+static int send_alarm(struct station *st, struct instance *reader, const struct circd_event *ev,
+		      uint64_t arrival)
 {
 	struct gate *g = st->data;
 	struct instance *dev = g->alarm_device ? station_device(st, g->alarm_device) : reader;
@@ -402,7 +422,7 @@ static void send_alarm(struct station *st, struct instance *reader, const struct
 		g->alarm_output_failures++;
 		log_warning("%s: alarm device '%s' is not running: the alarm is journaled only",
 			    st->name, g->alarm_device);
-		return;
+		return -1;
 	}
 	struct circd_command cmd = { .struct_size = sizeof(cmd), .type = CIRCD_CMD_ALARM,
 				     .value = g->alarm_ms, .uid_len = ev->uid_len };
@@ -414,7 +434,8 @@ static void send_alarm(struct station *st, struct instance *reader, const struct
 	size_t slot = g->in_flight_next++ % ALARMS_IN_FLIGHT;
 	g->in_flight[slot].dev = dev;
 	g->in_flight[slot].cmd_id = id;
-	g->in_flight[slot].txn_id = txn_id;
+	g->in_flight[slot].txn_id = 0;
+	return (int)slot;
 }
 
 static void gate_tag_seen(struct station *st, struct instance *dev, const struct circd_event *ev,
@@ -480,6 +501,13 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 	/* An alarm.  Debounce first: whatever happens below, this tag has
 	 * had its alarm. */
 	gate_debounce_arm(&g->debounce, key, key_len, arrival);
+	if (already_journaled(st, dev, ev->device_event_id)) {
+		log_debug("%s: event %llu of %s already journaled: no second alarm", st->name,
+			  (unsigned long long)ev->device_event_id, dev->name);
+		return;
+	}
+	/* The door first, the record right after. */
+	int slot = send_alarm(st, dev, ev, arrival);
 	const char *direction = "unknown";
 	if (g->last_pass_usec && arrival >= g->last_pass_usec &&
 	    arrival - g->last_pass_usec <= g->direction_window_usec)
@@ -513,20 +541,15 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 	int64_t txn_id = 0;
 	int j = journal_alarm(st, dev, ev, item, uid, detail, &txn_id);
 	json_object_put(detail);
-	if (j == -EEXIST) {
-		/* A re-delivered event (a restarted device): its alarm went
-		 * off the first time. */
-		log_debug("%s: event %llu of %s already journaled: no second alarm", st->name,
-			  (unsigned long long)ev->device_event_id, dev->name);
-		return;
-	}
 	if (j < 0) {
-		/* The alarm still sounds: the door matters more than the record. */
+		/* The alarm sounded all the same: the door matters more than
+		 * the record. */
 		g->journal_errors++;
 		log_err("%s: could not journal the alarm for %s: %s", st->name,
 			item[0] ? item : uid, strerror(-j));
 	}
-	send_alarm(st, dev, ev, txn_id, arrival);
+	if (slot >= 0)
+		g->in_flight[slot].txn_id = txn_id;
 	g->alarms++;
 	metrics_count(st->core->metrics, "circd_alarms_total", st->name, NULL);
 	log_info("%s: ALARM item %s uid %s (%s, mode %s, direction %s), transaction %lld", st->name,

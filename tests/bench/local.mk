@@ -5,3 +5,6 @@ tests_bench_sqlite_reference_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_bench_sqlite_reference_LDADD = $(SQLITE_LIBS)
 bench_scripts += tests/bench/bench_core.py
 EXTRA_DIST += tests/bench/bench_core.py
+# the gate's decision latency at 2,000 reads/s (reference: the core's own dispatch)
+bench_scripts += tests/bench/bench_gate.py
+EXTRA_DIST += tests/bench/bench_gate.py

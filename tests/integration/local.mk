@@ -34,3 +34,5 @@ TESTS += tests/integration/test_gate_linger.py
 EXTRA_DIST += tests/integration/test_gate_linger.py
 TESTS += tests/integration/test_gate_modbus.py
 EXTRA_DIST += tests/integration/test_gate_modbus.py
+TESTS += tests/integration/test_gate_restart.py
+EXTRA_DIST += tests/integration/test_gate_restart.py
