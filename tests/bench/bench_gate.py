@@ -61,11 +61,25 @@ def ctl(tmp, req):
     return json.loads(buf)
 
 
-def run(tmp, name, mode, scenarios):
+def commit_stats(metrics_text):
+    """(commits, mean seconds, sum seconds) from circd_journal_commit_seconds."""
+    vals = {}
+    for line in metrics_text.splitlines():
+        for k in ("circd_journal_commit_seconds_sum", "circd_journal_commit_seconds_count"):
+            if line.startswith(k + " "):
+                vals[k] = float(line.split()[1])
+    n = vals.get("circd_journal_commit_seconds_count", 0)
+    total = vals.get("circd_journal_commit_seconds_sum", 0)
+    return int(n), (total / n if n else 0), total
+
+
+def run(tmp, name, mode, scenarios, state_dir=None):
     """scenarios: [(device name, scenario text, speed)]; returns (reads asked,
-    seconds, latency answer, counts answer)."""
+    read rate, latency answer, counts answer, commit stats)."""
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.join(tmp, "state"))
+    state_dir = state_dir or os.path.join(tmp, "state")
+    os.makedirs(state_dir, exist_ok=True)
     devs, names, total = [], [], 0
     for dev, text, speed in scenarios:
         path = os.path.join(tmp, dev + ".scn")
@@ -79,7 +93,7 @@ def run(tmp, name, mode, scenarios):
     conf = os.path.join(tmp, "circd.conf")
     with open(conf, "w") as f:
         f.write(f'''site = "Bench";
-state_directory = "{tmp}/state";
+state_directory = "{state_dir}";
 runtime_directory = "{tmp}/run";
 plugin_directory = "{plugins}";
 log_level = "warning";
@@ -113,11 +127,12 @@ upstreams = ( {{ name = "out"; plugin = "jsonl"; path = "{tmp}/out.jsonl"; }} );
             time.sleep(0.05)
         seconds = time.monotonic() - t0
         lat = ctl(tmp, {"cmd": "station", "station": "gate", "op": "latency"})
+        commits = commit_stats(ctl(tmp, {"cmd": "metrics"})["text"])
         rate = (c["reads"] - r0) / seconds if seconds > 0 else 0
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    return total, rate, lat, c
+    return total, rate, lat, c, commits + (seconds,)
 
 
 def fmt(span):
@@ -133,21 +148,36 @@ def main():
     silent = f"0 repeat count={n} interval=1 tag-seen uid=E004%012d item=S%07d afi=C2\n"
     some = f"0 repeat count={n_alarm} interval=50 tag-seen uid=E005%012d item=A%07d afi=07\n"
     every = f"0 repeat count={n} interval=1 tag-seen uid=E006%012d item=B%07d afi=07\n"
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     runs = [
-        ("afi, 1% alarms", "afi", [("r_silent", silent, 2.0), ("r_alarm", some, 1.0)]),
-        ("cache, 1% alarms", "cache", [("r_silent", silent, 2.0), ("r_alarm", some, 1.0)]),
-        ("afi, all alarms", "afi", [("r_alarm", every, 2.0)]),
+        ("afi, 1% alarms", "afi", [("r_silent", silent, 2.0), ("r_alarm", some, 1.0)], False),
+        ("cache, 1% alarms", "cache", [("r_silent", silent, 2.0), ("r_alarm", some, 1.0)], False),
+        ("afi, all alarms", "afi", [("r_alarm", every, 2.0)], False),
     ]
+    if shm:
+        # The same first run with the journal on tmpfs (fsync costs nothing
+        # there): how much of the tail is the journal's commit.
+        runs.append(("afi, 1% alarms, journal on tmpfs", "afi",
+                     [("r_silent", silent, 2.0), ("r_alarm", some, 1.0)], True))
     tmp = tempfile.mkdtemp(prefix="circd-bench-gate.")
     try:
         print(f"gate decision latency at {RATE} reads/s from the sim plugin, {SECONDS:.0f} s per run,"
               f" measured in circd from the event's arrival (budget: alarm p99 <= {BUDGET_US} us)")
-        for name, mode, scns in runs:
-            total, rate, lat, c = run(os.path.join(tmp, mode), name, mode, scns)
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+        for name, mode, scns, on_shm in runs:
+            state = tempfile.mkdtemp(prefix="circd-bench-gate.", dir=shm) if on_shm else None
+            try:
+                total, rate, lat, c, (n_commits, mean_commit, sum_commit, secs) = run(
+                    os.path.join(tmp, mode), name, mode, scns, state)
+            finally:
+                if state:
+                    shutil.rmtree(state, ignore_errors=True)
             d, dec, al = lat["dispatch"], lat["decision"], lat["alarm"]
             print(f"== {name}: {total} reads, the emulator delivered {rate:.0f} reads/s "
                   f"(asked {total / SECONDS:.0f}/s: ratio {rate / (total / SECONDS):.2f}); "
                   f"{c['alarms']} alarms")
+            print(f"  journal commits: {n_commits}, mean {mean_commit * 1e3:.2f} ms, the main loop "
+                  f"spent {100 * sum_commit / max(secs, 1e-9):.1f}% of the time committing")
             print(f"  reference: dispatch (core)  {fmt(d)}")
             print(f"  decision                    {fmt(dec)}")
             print(f"  alarm command posted        {fmt(al)}")
