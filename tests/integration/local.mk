@@ -36,3 +36,5 @@ TESTS += tests/integration/test_gate_modbus.py
 EXTRA_DIST += tests/integration/test_gate_modbus.py
 TESTS += tests/integration/test_gate_restart.py
 EXTRA_DIST += tests/integration/test_gate_restart.py
+TESTS += tests/integration/test_gate_config.py
+EXTRA_DIST += tests/integration/test_gate_config.py
