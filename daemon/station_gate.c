@@ -97,7 +97,13 @@ struct gate {
 	struct { const void *dev; uint64_t cmd_id; int64_t txn_id; } in_flight[ALARMS_IN_FLIGHT];
 	size_t in_flight_next;
 
-	sqlite3_stmt *q_item, *q_txn, *q_seen;
+	/* Per device of the station (same order as cfg->devices): the
+	 * highest device event id in the journal, read once; an event above it
+	 * cannot be a re-delivery and needs no look at the journal. */
+	struct { uint64_t max_id; bool loaded; } *journaled;
+	size_t n_journaled;
+
+	sqlite3_stmt *q_item, *q_txn, *q_seen, *q_max;
 };
 
 /* ---- latency samples ---- */
@@ -295,6 +301,8 @@ static int gate_create(struct station *st)
 	gate_debounce_init(&g->debounce,
 			   (uint64_t)options_get(&st->opts, "alarm_debounce_ms")->i * USEC_PER_MSEC);
 	g->scratch = xcalloc(1, sizeof(*g->scratch));
+	g->n_journaled = st->cfg->n_devices;
+	g->journaled = xcalloc(g->n_journaled ? g->n_journaled : 1, sizeof(*g->journaled));
 	g->since_realtime_usec = now_realtime_usec();
 	st->data = g;
 	log_info("%s: gate, mode %s, undecodable tags: %s, unknown items: %s, alarm on %s for "
@@ -311,6 +319,8 @@ static void gate_destroy(struct station *st)
 	sqlite3_finalize(g->q_item);
 	sqlite3_finalize(g->q_txn);
 	sqlite3_finalize(g->q_seen);
+	sqlite3_finalize(g->q_max);
+	free(g->journaled);
 	gate_debounce_free(&g->debounce);
 	free(g->dispatch.usec);
 	free(g->decision.usec);
@@ -395,11 +405,40 @@ static int journal_alarm(struct station *st, struct instance *dev, const struct 
 	return r;
 }
 
-/* Whether this device event is in the journal already (re-delivered). */
+/* The device's slot in g->journaled, its highest journaled event id
+ * loaded; NULL for a device that is not the station's. */
+static uint64_t *journaled_max(struct station *st, struct instance *dev)
+{
+	struct gate *g = st->data;
+	for (size_t i = 0; i < g->n_journaled && i < st->cfg->n_devices; i++) {
+		if (strcmp(st->cfg->devices[i], dev->name) != 0)
+			continue;
+		if (!g->journaled[i].loaded) {
+			sqlite3_stmt *q = prepare(st, &g->q_max, "SELECT max(device_event_id) FROM"
+						  " transactions WHERE device = ?1");
+			if (!q)
+				return NULL;
+			sqlite3_bind_text(q, 1, dev->name, -1, SQLITE_STATIC);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				g->journaled[i].max_id = (uint64_t)sqlite3_column_int64(q, 0);
+			sqlite3_reset(q);
+			g->journaled[i].loaded = true;
+		}
+		return &g->journaled[i].max_id;
+	}
+	return NULL;
+}
+
+/* Whether this device event is in the journal already (re-delivered).  An
+ * id above the device's highest journaled one is not: the common case
+ * costs no database read. */
 static bool already_journaled(struct station *st, struct instance *dev, uint64_t device_event_id)
 {
 	struct gate *g = st->data;
 	if (!device_event_id)
+		return false;
+	const uint64_t *max = journaled_max(st, dev);
+	if (max && device_event_id > *max)
 		return false;
 	sqlite3_stmt *q = prepare(st, &g->q_seen, "SELECT 1 FROM transactions"
 				  " WHERE device = ?1 AND device_event_id = ?2");
@@ -550,6 +589,9 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 	}
 	if (slot >= 0)
 		g->in_flight[slot].txn_id = txn_id;
+	uint64_t *max = j == 0 && ev->device_event_id ? journaled_max(st, dev) : NULL;
+	if (max && ev->device_event_id > *max)
+		*max = ev->device_event_id;
 	g->alarms++;
 	metrics_count(st->core->metrics, "circd_alarms_total", st->name, NULL);
 	log_info("%s: ALARM item %s uid %s (%s, mode %s, direction %s), transaction %lld", st->name,
