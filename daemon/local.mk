@@ -18,7 +18,8 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/station.c daemon/station.h \
 	daemon/station_bookdrop.c \
 	daemon/station_gate.c daemon/gate_decide.c daemon/gate_decide.h \
-	daemon/gate_debounce.c daemon/gate_debounce.h
+	daemon/gate_debounce.c daemon/gate_debounce.h \
+	daemon/gate_latency.c daemon/gate_latency.h daemon/gate_store.c daemon/gate_store.h
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \

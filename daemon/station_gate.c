@@ -28,10 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "gate_debounce.h"
 #include "gate_decide.h"
+#include "gate_latency.h"
+#include "gate_store.h"
 #include "instance.h"
 #include "log.h"
 #include "metrics.h"
@@ -58,16 +58,6 @@ static const struct circd_option gate_options[] = {
 	CIRCD_OPTION_END,
 };
 
-/* Latency samples (microseconds) of the last LATENCY_SAMPLES events, for
- * exact percentiles over `circctl gate NAME latency`; the histogram
- * circd_gate_decision_seconds has only coarse buckets. */
-#define LATENCY_SAMPLES 65536
-struct latency {
-	uint32_t *usec;
-	uint64_t count; /* since start or reset; the ring holds the last ones */
-	uint32_t max;
-};
-
 /* Alarm commands in flight, to tell their acknowledgements from those of
  * other commands (`circctl sim` injections) sent to the same devices. */
 #define ALARMS_IN_FLIGHT 64
@@ -90,149 +80,30 @@ struct gate {
 	uint64_t verdict_true, verdict_false, verdict_unknown;
 	uint64_t alarm_output_failures, journal_errors;
 
-	struct latency dispatch; /* arrival -> the gate sees the event (the core's share) */
-	struct latency decision; /* arrival -> decided (every read that was decided) */
-	struct latency alarm;    /* arrival -> alarm command posted */
+	/* Samples of the time from an event's arrival in the core to: */
+	struct gate_latency dispatch; /* the gate seeing it (the core's share) */
+	struct gate_latency decision; /* the decision (every read decided) */
+	struct gate_latency alarm;    /* the alarm command posted */
 
 	struct { const void *dev; uint64_t cmd_id; int64_t txn_id; } in_flight[ALARMS_IN_FLIGHT];
 	size_t in_flight_next;
 
-	/* Per device of the station (same order as cfg->devices): the
-	 * highest device event id in the journal, read once; an event above it
-	 * cannot be a re-delivery and needs no look at the journal. */
-	struct { uint64_t max_id; bool loaded; } *journaled;
-	size_t n_journaled;
-
-	sqlite3_stmt *q_item, *q_txn, *q_seen, *q_max;
+	struct gate_store store;
 };
 
-/* ---- latency samples ---- */
-
-static void latency_add(struct latency *l, uint64_t usec)
-{
-	if (!l->usec)
-		l->usec = xcalloc(LATENCY_SAMPLES, sizeof(*l->usec));
-	uint32_t v = usec > UINT32_MAX ? UINT32_MAX : (uint32_t)usec;
-	l->usec[l->count % LATENCY_SAMPLES] = v;
-	l->count++;
-	if (v > l->max)
-		l->max = v;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static json_object *latency_json(const struct latency *l)
-{
-	json_object *o = json_object_new_object();
-	size_t n = l->count < LATENCY_SAMPLES ? (size_t)l->count : LATENCY_SAMPLES;
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)l->count));
-	json_object_object_add(o, "samples", json_object_new_int64((int64_t)n));
-	if (!n)
-		return o;
-	uint32_t *v = xcalloc(n, sizeof(*v));
-	memcpy(v, l->usec, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_u32);
-	static const struct { const char *key; unsigned permille; } q[] = {
-		{ "p50_us", 500 }, { "p90_us", 900 }, { "p99_us", 990 }, { "p999_us", 999 },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
-		/* nearest rank: the smallest sample with at least q of them <= it */
-		size_t rank = (n * q[i].permille + 999) / 1000;
-		json_object_object_add(o, q[i].key, json_object_new_int64(v[rank ? rank - 1 : 0]));
-	}
-	json_object_object_add(o, "max_us", json_object_new_int64(l->max));
-	uint64_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += v[i];
-	json_object_object_add(o, "mean_us", json_object_new_double((double)sum / (double)n));
-	free(v);
-	return o;
-}
-
-static void latency_reset(struct latency *l)
-{
-	l->count = 0;
-	l->max = 0;
-}
-
-/* ---- the cache: what this site knows about an item ---- */
-
-static sqlite3_stmt *prepare(struct station *st, sqlite3_stmt **cached, const char *sql)
-{
-	if (!*cached &&
-	    sqlite3_prepare_v3(journal_db(st->core->journal), sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       cached, NULL) != SQLITE_OK) {
-		log_err("%s: cannot prepare the item cache query: %s", st->name,
-			sqlite3_errmsg(journal_db(st->core->journal)));
-		*cached = NULL;
-	}
-	return *cached;
-}
+/* ---- the cache, for gate_decide() ---- */
 
 struct cache_ask {
-	struct station *st;
+	struct gate_store *store;
 	const char *item_id;
 	const char *source; /* what decided: "items", "transaction" or NULL */
-	char status[8];     /* the circulation status it found */
+	char status[8];     /* the circulation status the items table had */
 };
 
-/*
- * Two sources, the fresher wins:
- *  - the items table: the circulation status of the last answer about the
- *    item (a 17 lookup, an alarm's verification, or an answered checkin or
- *    checkout of this site: items_update_from_txn()), as of updated_usec;
- *  - this site's own latest checkin/checkout/renew in the journal that no
- *    upstream refused -- also while it is still waiting for the ILS (a
- *    self-check checkout during an outage is on loan).
- */
 static enum gate_cache_state cache_lookup(void *userdata)
 {
 	struct cache_ask *a = userdata;
-	struct station *st = a->st;
-	struct gate *g = st->data;
-	const char *status = NULL;
-	int64_t status_usec = 0, txn_usec = 0;
-	bool have_txn = false, txn_checkin = false;
-
-	sqlite3_stmt *q = prepare(st, &g->q_item,
-				  "SELECT circulation_status, updated_usec FROM items WHERE item_id = ?1");
-	if (q) {
-		sqlite3_bind_text(q, 1, a->item_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
-			snprintf(a->status, sizeof(a->status), "%s", (const char *)sqlite3_column_text(q, 0));
-			status = a->status;
-			status_usec = sqlite3_column_int64(q, 1);
-		}
-		sqlite3_reset(q);
-	}
-	q = prepare(st, &g->q_txn,
-		    "SELECT kind, event_time_usec FROM transactions t WHERE item_id = ?1"
-		    " AND kind IN ('checkin', 'checkout', 'renew') AND NOT EXISTS"
-		    " (SELECT 1 FROM deliveries d WHERE d.txn_id = t.id"
-		    "  AND d.state IN ('rejected', 'dead', 'dismissed'))"
-		    " ORDER BY id DESC LIMIT 1");
-	if (q) {
-		sqlite3_bind_text(q, 1, a->item_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			have_txn = true;
-			txn_checkin = strcmp((const char *)sqlite3_column_text(q, 0), "checkin") == 0;
-			txn_usec = sqlite3_column_int64(q, 1);
-		}
-		sqlite3_reset(q);
-	}
-	if (have_txn && (!status || txn_usec >= status_usec)) {
-		a->source = "transaction";
-		return txn_checkin ? GATE_CACHE_NOT_ON_LOAN : GATE_CACHE_ON_LOAN;
-	}
-	if (status) {
-		a->source = "items";
-		return gate_cache_state_of_status(status);
-	}
-	return GATE_CACHE_UNKNOWN;
+	return gate_store_item_state(a->store, a->item_id, a->status, sizeof(a->status), &a->source);
 }
 
 /* ---- options ---- */
@@ -301,8 +172,7 @@ static int gate_create(struct station *st)
 	gate_debounce_init(&g->debounce,
 			   (uint64_t)options_get(&st->opts, "alarm_debounce_ms")->i * USEC_PER_MSEC);
 	g->scratch = xcalloc(1, sizeof(*g->scratch));
-	g->n_journaled = st->cfg->n_devices;
-	g->journaled = xcalloc(g->n_journaled ? g->n_journaled : 1, sizeof(*g->journaled));
+	gate_store_init(&g->store, st->core->journal, st->name, st->cfg->devices, st->cfg->n_devices);
 	g->since_realtime_usec = now_realtime_usec();
 	st->data = g;
 	log_info("%s: gate, mode %s, undecodable tags: %s, unknown items: %s, alarm on %s for "
@@ -316,15 +186,11 @@ static int gate_create(struct station *st)
 static void gate_destroy(struct station *st)
 {
 	struct gate *g = st->data;
-	sqlite3_finalize(g->q_item);
-	sqlite3_finalize(g->q_txn);
-	sqlite3_finalize(g->q_seen);
-	sqlite3_finalize(g->q_max);
-	free(g->journaled);
+	gate_store_free(&g->store);
 	gate_debounce_free(&g->debounce);
-	free(g->dispatch.usec);
-	free(g->decision.usec);
-	free(g->alarm.usec);
+	gate_latency_free(&g->dispatch);
+	gate_latency_free(&g->decision);
+	gate_latency_free(&g->alarm);
 	free(g->scratch);
 	free(g->alarm_device);
 	free(g);
@@ -405,52 +271,6 @@ static int journal_alarm(struct station *st, struct instance *dev, const struct 
 	return r;
 }
 
-/* The device's slot in g->journaled, its highest journaled event id
- * loaded; NULL for a device that is not the station's. */
-static uint64_t *journaled_max(struct station *st, struct instance *dev)
-{
-	struct gate *g = st->data;
-	for (size_t i = 0; i < g->n_journaled && i < st->cfg->n_devices; i++) {
-		if (strcmp(st->cfg->devices[i], dev->name) != 0)
-			continue;
-		if (!g->journaled[i].loaded) {
-			sqlite3_stmt *q = prepare(st, &g->q_max, "SELECT max(device_event_id) FROM"
-						  " transactions WHERE device = ?1");
-			if (!q)
-				return NULL;
-			sqlite3_bind_text(q, 1, dev->name, -1, SQLITE_STATIC);
-			if (sqlite3_step(q) == SQLITE_ROW)
-				g->journaled[i].max_id = (uint64_t)sqlite3_column_int64(q, 0);
-			sqlite3_reset(q);
-			g->journaled[i].loaded = true;
-		}
-		return &g->journaled[i].max_id;
-	}
-	return NULL;
-}
-
-/* Whether this device event is in the journal already (re-delivered).  An
- * id above the device's highest journaled one is not: the common case
- * costs no database read. */
-static bool already_journaled(struct station *st, struct instance *dev, uint64_t device_event_id)
-{
-	struct gate *g = st->data;
-	if (!device_event_id)
-		return false;
-	const uint64_t *max = journaled_max(st, dev);
-	if (max && device_event_id > *max)
-		return false;
-	sqlite3_stmt *q = prepare(st, &g->q_seen, "SELECT 1 FROM transactions"
-				  " WHERE device = ?1 AND device_event_id = ?2");
-	if (!q)
-		return false;
-	sqlite3_bind_text(q, 1, dev->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)device_event_id);
-	bool found = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_reset(q);
-	return found;
-}
-
 /* Returns the in-flight slot of the command, or -1 when none was sent. */
 static int send_alarm(struct station *st, struct instance *reader, const struct circd_event *ev,
 		      uint64_t arrival)
@@ -469,7 +289,7 @@ static int send_alarm(struct station *st, struct instance *reader, const struct 
 	/* Directly, not station_command(): see the top of this file. */
 	uint64_t id = instance_send_command(dev, &cmd);
 	uint64_t sent = now_monotonic_usec();
-	latency_add(&g->alarm, sent - arrival);
+	gate_latency_add(&g->alarm, sent - arrival);
 	size_t slot = g->in_flight_next++ % ALARMS_IN_FLIGHT;
 	g->in_flight[slot].dev = dev;
 	g->in_flight[slot].cmd_id = id;
@@ -482,7 +302,7 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 {
 	struct gate *g = st->data;
 	g->reads++;
-	latency_add(&g->dispatch, entry - arrival);
+	gate_latency_add(&g->dispatch, entry - arrival);
 
 	/* The debounce key: the UID, or (a reader that only knows the item
 	 * id) a 64-bit FNV-1a hash of the id. */
@@ -525,11 +345,11 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 
 	struct gate_read r = { .afi = ev->afi, .eas = ev->eas, .has_item_id = item[0] != 0,
 			       .undecodable = undecodable };
-	struct cache_ask ask = { .st = st, .item_id = item };
+	struct cache_ask ask = { .store = &g->store, .item_id = item };
 	struct gate_decision d;
 	gate_decide(&g->policy, &r, cache_lookup, &ask, &d);
 	uint64_t decided = now_monotonic_usec();
-	latency_add(&g->decision, decided - arrival);
+	gate_latency_add(&g->decision, decided - arrival);
 	metrics_observe(st->core->metrics, "circd_gate_decision_seconds",
 			(double)(decided - arrival) / 1e6, st->name, NULL);
 	if (!d.alarm) {
@@ -540,7 +360,7 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 	/* An alarm.  Debounce first: whatever happens below, this tag has
 	 * had its alarm. */
 	gate_debounce_arm(&g->debounce, key, key_len, arrival);
-	if (already_journaled(st, dev, ev->device_event_id)) {
+	if (gate_store_journaled(&g->store, dev->name, ev->device_event_id)) {
 		log_debug("%s: event %llu of %s already journaled: no second alarm", st->name,
 			  (unsigned long long)ev->device_event_id, dev->name);
 		return;
@@ -589,9 +409,8 @@ static void gate_tag_seen(struct station *st, struct instance *dev, const struct
 	}
 	if (slot >= 0)
 		g->in_flight[slot].txn_id = txn_id;
-	uint64_t *max = j == 0 && ev->device_event_id ? journaled_max(st, dev) : NULL;
-	if (max && ev->device_event_id > *max)
-		*max = ev->device_event_id;
+	if (j == 0)
+		gate_store_note_journaled(&g->store, dev->name, ev->device_event_id);
 	g->alarms++;
 	metrics_count(st->core->metrics, "circd_alarms_total", st->name, NULL);
 	log_info("%s: ALARM item %s uid %s (%s, mode %s, direction %s), transaction %lld", st->name,
@@ -757,14 +576,14 @@ static int gate_control(struct station *st, const char *op, json_object *req, js
 		add_u64(o, "quiet_tags", gate_debounce_count(&g->debounce, now_monotonic_usec()));
 	} else if (!strcmp(op, "latency")) {
 		json_object_object_add(o, "station", json_object_new_string(st->name));
-		json_object_object_add(o, "dispatch", latency_json(&g->dispatch));
-		json_object_object_add(o, "decision", latency_json(&g->decision));
-		json_object_object_add(o, "alarm", latency_json(&g->alarm));
+		json_object_object_add(o, "dispatch", gate_latency_json(&g->dispatch));
+		json_object_object_add(o, "decision", gate_latency_json(&g->decision));
+		json_object_object_add(o, "alarm", gate_latency_json(&g->alarm));
 		json_object *r;
 		if (json_object_object_get_ex(req, "reset", &r) && json_object_get_boolean(r)) {
-			latency_reset(&g->dispatch);
-			latency_reset(&g->decision);
-			latency_reset(&g->alarm);
+			gate_latency_reset(&g->dispatch);
+			gate_latency_reset(&g->decision);
+			gate_latency_reset(&g->alarm);
 		}
 	} else {
 		json_object_put(o);

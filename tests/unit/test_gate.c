@@ -13,6 +13,7 @@
 
 #include "gate_debounce.h"
 #include "gate_decide.h"
+#include "gate_latency.h"
 
 #define IN_STOCK 0x07
 #define ON_LOAN 0xC2
@@ -274,6 +275,46 @@ static void test_debounce_bounded(void **state)
 	gate_debounce_free(&d);
 }
 
+static int64_t key_int(json_object *o, const char *key)
+{
+	json_object *v;
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return json_object_get_int64(v);
+}
+
+static void test_latency_percentiles(void **state)
+{
+	(void)state;
+	struct gate_latency l = { 0 };
+	json_object *o = gate_latency_json(&l);
+	assert_int_equal(key_int(o, "samples"), 0);
+	assert_false(json_object_object_get_ex(o, "p50_us", NULL));
+	json_object_put(o);
+	for (uint64_t v = 100; v >= 1; v--) /* 100 .. 1: order must not matter */
+		gate_latency_add(&l, v);
+	o = gate_latency_json(&l);
+	assert_int_equal(key_int(o, "count"), 100);
+	assert_int_equal(key_int(o, "p50_us"), 50);
+	assert_int_equal(key_int(o, "p90_us"), 90);
+	assert_int_equal(key_int(o, "p99_us"), 99);
+	assert_int_equal(key_int(o, "p999_us"), 100);
+	assert_int_equal(key_int(o, "max_us"), 100);
+	json_object_put(o);
+	/* The ring keeps the last GATE_LATENCY_SAMPLES: old slow ones fall out. */
+	for (uint64_t i = 0; i < GATE_LATENCY_SAMPLES; i++)
+		gate_latency_add(&l, 7);
+	o = gate_latency_json(&l);
+	assert_int_equal(key_int(o, "samples"), GATE_LATENCY_SAMPLES);
+	assert_int_equal(key_int(o, "max_us"), 7);
+	assert_int_equal(key_int(o, "p99_us"), 7);
+	json_object_put(o);
+	gate_latency_reset(&l);
+	o = gate_latency_json(&l);
+	assert_int_equal(key_int(o, "count"), 0);
+	json_object_put(o);
+	gate_latency_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_names_and_status),
 		cmocka_unit_test(test_debounce),
 		cmocka_unit_test(test_debounce_bounded),
+		cmocka_unit_test(test_latency_percentiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
