@@ -234,7 +234,9 @@ static void process_inbox(struct core *core, size_t max)
 		case INBOX_EVENT:
 			metrics_on_event(core, m->inst, ((struct event_msg *)m)->ev.type,
 					 ((struct event_msg *)m)->arrival_usec);
+			core->event_arrival_usec = ((struct event_msg *)m)->arrival_usec;
 			handle_event(core, m->inst, &((struct event_msg *)m)->ev);
+			core->event_arrival_usec = 0;
 			free(m);
 			break;
 		case INBOX_HEALTH: {

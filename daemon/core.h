@@ -68,6 +68,9 @@ struct core {
 	uint64_t txns_total;
 	uint64_t duplicates_total;
 	uint64_t lookups;        /* item-information requests sent */
+	/* While a device event is handled: when emit() queued it (monotonic
+	 * usec), for the latency a station measures (the gate's decision). */
+	uint64_t event_arrival_usec;
 	/* Multi-part items seen by any station: a station asks whether all
 	 * parts of a set arrived within CORE_SET_WINDOW_USEC. */
 	struct tag_set_tracker sets;

@@ -297,8 +297,8 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 				     t->txn.maybe_sent, t->message, t->fields_json);
 		/* What the ILS said about the item feeds the local cache. */
 		if (t->fields_json)
-			items_update_from_fields(core->journal, t->item_id, t->fields_json, t->station,
-						 t->txn.event_time_usec);
+			items_update_from_txn(core->journal, t->kind, t->item_id, t->fields_json,
+					      t->station, t->txn.event_time_usec);
 		break;
 	case CIRCD_TXN_REJECTED: {
 		journal_set_delivery(core->journal, t->txn.id, fw->up->name, "rejected", attempts,

@@ -73,6 +73,38 @@ out:
 	return r;
 }
 
+static const char *implied_status(const char *kind, json_object *fields)
+{
+	if (!strcmp(kind, "checkout") || !strcmp(kind, "renew"))
+		return "04";
+	if (strcmp(kind, "checkin") != 0)
+		return NULL;
+	const char *cv = fields ? field(fields, "alert_type") : NULL;
+	if (cv && !strcmp(cv, "01"))
+		return "08";
+	if (cv && (!strcmp(cv, "02") || !strcmp(cv, "04")))
+		return "10";
+	return "09";
+}
+
+int items_update_from_txn(struct journal *j, const char *kind, const char *item_id,
+			  const char *fields_json, const char *seen_where, uint64_t seen_usec)
+{
+	json_object *o = fields_json ? json_tokener_parse(fields_json) : NULL;
+	const char *status = kind && o && json_object_is_type(o, json_type_object)
+				     ? implied_status(kind, o) : NULL;
+	int r;
+	if (status && !field(o, "circulation_status")) {
+		json_object_object_add(o, "circulation_status", json_object_new_string(status));
+		r = items_update_from_fields(j, item_id, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+					     seen_where, seen_usec);
+	} else {
+		r = items_update_from_fields(j, item_id, fields_json, seen_where, seen_usec);
+	}
+	json_object_put(o);
+	return r;
+}
+
 json_object *items_get(struct journal *j, const char *item_id)
 {
 	sqlite3_stmt *st;

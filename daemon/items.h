@@ -23,6 +23,15 @@ struct txn_msg;
  * it) says about item_id.  seen_where may be NULL. */
 int items_update_from_fields(struct journal *j, const char *item_id, const char *fields_json,
 			     const char *seen_where, uint64_t seen_usec);
+/* An upstream answered a circulation transaction (kind "checkin",
+ * "checkout", "renew", "alarm" ...) OK with fields_json: as above, and when
+ * the answer carries no circulation status (SIP2 10, 12 and 30 do not),
+ * the one the transaction implies: checkout and renew "04" (charged);
+ * checkin "08" (hold alert CV 01), "10" (transit, CV 02/04) or else "09"
+ * (waiting to be reshelved).  The gate's cache relies on the status being
+ * as fresh as the row's updated time. */
+int items_update_from_txn(struct journal *j, const char *kind, const char *item_id,
+			  const char *fields_json, const char *seen_where, uint64_t seen_usec);
 /* The row as a JSON object, or NULL when unknown. */
 json_object *items_get(struct journal *j, const char *item_id);
 

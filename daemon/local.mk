@@ -21,7 +21,10 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/station_bookdrop.c \
 	daemon/station_shelf.c daemon/shelf_model.c daemon/shelf_model.h \
 	daemon/station_selfcheck.c daemon/selfcheck.h daemon/selfcheck_report.c \
-	daemon/selfcheck_patron.c daemon/selfcheck_patron.h
+	daemon/selfcheck_patron.c daemon/selfcheck_patron.h \
+	daemon/station_gate.c daemon/gate_decide.c daemon/gate_decide.h \
+	daemon/gate_debounce.c daemon/gate_debounce.h \
+	daemon/gate_latency.c daemon/gate_latency.h daemon/gate_store.c daemon/gate_store.h
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
@@ -138,3 +141,10 @@ tests_fuzz_fuzz_selfcheck_patron_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_selfcheck_patron_LDADD = $(core_test_ldadd)
 FUZZ_TARGETS += tests/fuzz/fuzz_selfcheck_patron
 endif
+
+# The gate's pure parts: decision and debounce.
+check_PROGRAMS += tests/unit/test_gate
+TESTS += tests/unit/test_gate
+tests_unit_test_gate_SOURCES = tests/unit/test_gate.c
+tests_unit_test_gate_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_gate_LDADD = $(core_test_ldadd)

@@ -107,6 +107,8 @@ struct metrics *metrics_new(void)
 		  "From a tag entering a gate's field to the gate's alarm decision." },
 		{ "circd_alarms_total", METRICS_COUNTER, L("station"),
 		  "Gate alarms raised, by station." },
+		{ "circd_gate_passes_total", METRICS_COUNTER, L("station", "direction"),
+		  "People passing a gate's beams, by station and direction (in, out, unknown)." },
 		{ "circd_returns_by_bin_total", METRICS_COUNTER, L("bin"),
 		  "Returns sorted into each bin." },
 		{ "circd_start_time_seconds", METRICS_GAUGE, NULL,

@@ -18,6 +18,7 @@ const struct station_role *const station_roles[] = {
 	&station_role_bookdrop,
 	&station_role_shelf,
 	&station_role_selfcheck,
+	&station_role_gate,
 	NULL,
 };
 

@@ -147,5 +147,6 @@ int station_role_check(void *userdata, const struct config_station *cfg, const c
 extern const struct station_role station_role_bookdrop;
 extern const struct station_role station_role_shelf;
 extern const struct station_role station_role_selfcheck;
+extern const struct station_role station_role_gate;
 
 #endif

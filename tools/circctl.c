@@ -49,6 +49,8 @@ static const char main_help[] =
 	"  shelf report [--station NAME]\n"
 	"                              what the shelf stations see: contents and\n"
 	"                              anomalies per shelf\n"
+	"  gate NAME [counts|latency]  a gate's people counts and alarms, or its\n"
+	"                              decision latency\n"
 	"  sim DEVICE LINE...          feed lines to a simulated device\n"
 	"  reload                      re-read the configuration (as SIGHUP)\n"
 	"  metrics                     Prometheus metrics text\n"
@@ -222,6 +224,16 @@ static const struct command commands[] = {
 	  "      --card          the patron of the card read last\n"
 	  "      --pin-stdin     read the patron's PIN from standard input (one line)\n"
 	  "  -j, --json          print circd's answer as JSON\n" },
+	{ "gate", cmd_gate,
+	  "Usage: circctl gate NAME [counts] [--json]\n"
+	  "       circctl gate NAME latency [--reset] [--json]\n"
+	  "\n"
+	  "counts (the default): people passing the gate NAME in and out, tag reads,\n"
+	  "alarms and their verification (true, false, unknown) since the gate\n"
+	  "started.  latency: percentiles (microseconds) of the gate's tag handling\n"
+	  "over the last 65,536 reads, from the event's arrival in circd to the gate\n"
+	  "seeing it, to the decision, and to the alarm command being sent;\n"
+	  "--reset starts the samples afresh.\n" },
 	{ "sim", cmd_sim,
 	  "Usage: circctl sim DEVICE LINE...\n"
 	  "\n"

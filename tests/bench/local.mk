@@ -11,3 +11,6 @@ EXTRA_DIST += tests/bench/bench_readers.py
 # The statistics over a month of a busy branch (report-data, stats).
 bench_scripts += tests/bench/bench_report.py
 EXTRA_DIST += tests/bench/bench_report.py
+# the gate's decision latency at 2,000 reads/s (reference: the core's own dispatch)
+bench_scripts += tests/bench/bench_gate.py
+EXTRA_DIST += tests/bench/bench_gate.py

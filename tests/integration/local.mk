@@ -58,3 +58,16 @@ EXTRA_DIST += tests/integration/test_reader_unplug.py tests/integration/test_rea
 # The template plugin on a TCP reader through the daemon's host streams (ABI 1.4).
 TESTS += tests/integration/test_example_tcp.py
 EXTRA_DIST += tests/integration/test_example_tcp.py
+# The gate station: decision modes with the ILS, lingering and garbage tags,
+# the Modbus alarm coil and beams.
+EXTRA_DIST += tests/integration/gate_lib.py
+TESTS += tests/integration/test_gate_modes.py
+EXTRA_DIST += tests/integration/test_gate_modes.py
+TESTS += tests/integration/test_gate_linger.py
+EXTRA_DIST += tests/integration/test_gate_linger.py
+TESTS += tests/integration/test_gate_modbus.py
+EXTRA_DIST += tests/integration/test_gate_modbus.py
+TESTS += tests/integration/test_gate_restart.py
+EXTRA_DIST += tests/integration/test_gate_restart.py
+TESTS += tests/integration/test_gate_config.py
+EXTRA_DIST += tests/integration/test_gate_config.py
