@@ -5,9 +5,9 @@
  * leave, their memory is read (answers whole in one bulk IN transfer, or
  * cut into many), a write of the AFI is verified by reading it back (and
  * one that does not take is refused), a reader that stops answering is
- * DEGRADED and then OK again, an unplugged reader is OFFLINE and OK again
- * when it is plugged back in, and one plugged in after the start is found
- * by hotplug.
+ * DEGRADED and then OK again, an unplugged reader (also one pulled while
+ * an answer is awaited) is OFFLINE and OK again when it is plugged back
+ * in, and one plugged in after the start is found by hotplug.
  */
 #include "config.h"
 
@@ -326,6 +326,29 @@ static void test_unplug(void **state)
 	assert_true(wait_event(r->fh, CIRCD_EV_TAG_GONE, uid_a, 0) >= 0);
 }
 
+/* Pulled out while the plugin waits for an answer (the reader is silent):
+ * the transfer in flight ends (ESHUTDOWN, LIBUSB_ERROR_NO_DEVICE) or the
+ * next one finds no device; either way OFFLINE, and OK when it is back. */
+static void test_unplug_while_waiting(void **state)
+{
+	struct rig *r = *state;
+
+	assert_int_equal(fake_feig_plug(r->fake, 0x0002, NULL), 0);
+	start_plugin(r, "port=usb:0AB1:0002");
+	assert_int_equal(fakehost_wait_health(r->fh, CIRCD_HEALTH_OK, WAIT_MS), 0);
+	fake_feig_withhold(r->fake, 1000);
+	for (int waited = 0; waited < WAIT_MS && fake_feig_withheld(r->fake) < 2; waited += 5)
+		usleep(5000);
+	assert_true(fake_feig_withheld(r->fake) >= 2);
+	fake_feig_unplug(r->fake);
+	assert_int_equal(fakehost_wait_health(r->fh, CIRCD_HEALTH_OFFLINE, WAIT_MS), 0);
+	fake_feig_withhold(r->fake, 0);
+	assert_int_equal(fake_feig_plug(r->fake, 0x0002, NULL), 0);
+	assert_int_equal(fakehost_wait_health(r->fh, CIRCD_HEALTH_OK, WAIT_MS), 0);
+	assert_int_equal(fake_feig_add_tag(r->fake, uid_a, 0, 0x07, 4, 8, NULL), 0);
+	assert_true(wait_event(r->fh, CIRCD_EV_TAG_SEEN, uid_a, 0) >= 0);
+}
+
 /* Started before the reader is plugged in: OFFLINE, then found (hotplug). */
 static void test_plugged_in_later(void **state)
 {
@@ -348,6 +371,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_write_afi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplug_while_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugged_in_later, setup, teardown),
 	};
 
