@@ -3,6 +3,8 @@
  * The feig plugin's state, shared by its files:
  *   feig.c         options, run loop, health, reconnect, commands
  *   feig_reader.c  one request/answer exchange and the ISO host commands
+ *   feig_port.c    the way to the reader: a byte stream (serial, TCP) or USB
+ *   feig_usb.c     USB bulk transfers (built with ENABLE_USB only)
  *   feig_frame.c   frames, CRC, answer parsers (no I/O)
  */
 #ifndef CIRCD_FEIG_PLUGIN_H
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <circd/plugin.h>
 
@@ -19,6 +22,9 @@
 
 #define FEIG_MAX_TAGS 128      /* tags tracked in the field at once */
 #define FEIG_MAX_MEMORY 2048   /* bytes of user memory read per tag */
+#define FEIG_CONNECT_TIMEOUT_MS 1000
+#define FEIG_BACKOFF_MIN_MS 100 /* between open attempts, doubling ... */
+#define FEIG_BACKOFF_MAX_MS 5000 /* ... up to this */
 
 struct feig_tag {
 	uint8_t uid[FEIG_UID_LEN];
@@ -27,16 +33,20 @@ struct feig_tag {
 	bool reported;    /* TAG_SEEN emitted (memory read once, per UID) */
 };
 
+struct feig_usb; /* feig_usb.c */
+
 struct feig {
 	struct circd_instance *inst;
 	const struct circd_host_api *host;
-	const char *port;       /* transport spec, owned by the host */
+	const char *port;       /* "serial:...", "tcp:..." or "usb:...", owned by the host */
+	bool usb;               /* port is "usb:VID:PID[:SERIAL]" */
 	int poll_ms;
 	unsigned gone_after;
 	unsigned blocks;
 	uint8_t addr;
 
-	struct transport *t;
+	struct transport *t;    /* serial or TCP, while open */
+	struct feig_usb *u;     /* USB (made on the worker thread, kept) */
 	enum circd_health health;
 	bool stopping;
 	unsigned backoff_ms;
@@ -54,8 +64,51 @@ struct feig {
 };
 
 void feig_set_health(struct feig *f, enum circd_health h, const char *why);
+/* Sleep in host->wait() (also on fd, if >= 0); false when asked to stop. */
+bool feig_pause(struct feig *f, int fd, int ms);
 /* Close the port and go OFFLINE; run() reconnects with backoff. */
 void feig_port_lost(struct feig *f, const char *why);
+
+/*
+ * The way to the reader (feig_port.c), the same for every transport.  The
+ * reader only speaks when spoken to: a request goes out whole, its answer
+ * comes back in one or more pieces (bytes of a stream, bulk IN transfers).
+ */
+/* "usb:..." accepted only when built with USB; 0 or -EINVAL with why. */
+int feig_port_check(const char *spec, char *why, size_t why_size);
+/* 0, or a negative errno with why filled (not plugged in, refused ...). */
+int feig_port_open(struct feig *f, char *why, size_t why_size);
+void feig_port_close(struct feig *f);
+bool feig_port_is_open(const struct feig *f);
+/* Wait before the next open attempt (backoff; a USB arrival ends it early). */
+void feig_port_retry_wait(struct feig *f);
+/* Forget what is waiting: cheap (what is already here) or, after an error,
+ * also what is still on its way.  Bytes dropped or a negative errno. */
+ssize_t feig_port_drain(struct feig *f, bool after_error);
+int feig_port_write(struct feig *f, const uint8_t *buf, size_t len, int timeout_ms);
+/* Some bytes (at most len) within timeout_ms: the count, 0 when none came,
+ * -ECANCELED when asked to stop, -EBADMSG for more than the device may
+ * send, another negative errno when the port is gone or broken. */
+ssize_t feig_port_read(struct feig *f, uint8_t *buf, size_t len, int timeout_ms);
+/* The last failure in words ("" if none). */
+const char *feig_port_reason(const struct feig *f);
+
+#ifdef FEIG_USB
+/* feig_usb.c: the same, over libusb bulk transfers */
+int feig_usb_new(const char *id, struct feig_usb **out, char *why, size_t why_size);
+void feig_usb_free(struct feig_usb *u);
+int feig_usb_open(struct feig_usb *u, char *why, size_t why_size);
+void feig_usb_close(struct feig_usb *u);
+bool feig_usb_is_open(const struct feig_usb *u);
+const char *feig_usb_describe(const struct feig_usb *u);
+int feig_usb_event_fd(struct feig_usb *u);
+unsigned feig_usb_next_retry_ms(struct feig_usb *u);
+void feig_usb_handle_events(struct feig_usb *u);
+ssize_t feig_usb_drain(struct feig_usb *u, bool after_error);
+int feig_usb_write(struct feig_usb *u, const uint8_t *buf, size_t len, int timeout_ms);
+ssize_t feig_usb_read(struct feig_usb *u, uint8_t *buf, size_t len, int timeout_ms);
+const char *feig_usb_reason(const struct feig_usb *u);
+#endif
 
 /*
  * One request and its answer.  Returns 0 with *a filled (any STATUS),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * feig — FEIG OBID ISO-Host readers (CPR, MR, LR; H20800) over a serial
- * port or TCP.
+ * port, TCP or USB (the same frames on the reader's bulk endpoints).
  *
  * Every `poll_ms` an inventory [0xB0 0x01] (with MODE.MORE continuation)
  * lists the UIDs in the field.  A new UID is read once — system information
@@ -14,20 +14,20 @@
  *
  * Health: OK while the reader answers; DEGRADED after several bad or
  * missing answers in a row (each one counted, logged at debug, the input
- * drained); OFFLINE when the port is gone, reopened with backoff.
+ * drained); OFFLINE when the port is gone (a USB reader unplugged:
+ * LIBUSB_ERROR_NO_DEVICE), reopened with backoff (for USB, at once when
+ * libusb reports the reader's arrival).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "feig-plugin.h"
 
-#define CONNECT_TIMEOUT_MS 1000
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 #define READ_CHUNK_BLOCKS 16 /* 16 x 8-byte blocks = the 128-byte limit (§7.1.3) */
 
 void feig_set_health(struct feig *f, enum circd_health h, const char *why)
@@ -45,8 +45,7 @@ void feig_port_lost(struct feig *f, const char *why)
 	char reason[TRANSPORT_REASON_MAX];
 
 	snprintf(reason, sizeof(reason), "%s", why);
-	transport_close(f->t);
-	f->t = NULL;
+	feig_port_close(f);
 	feig_set_health(f, CIRCD_HEALTH_OFFLINE, reason);
 }
 
@@ -65,7 +64,7 @@ static int emit_retry(struct feig *f, const struct circd_event *ev)
 }
 
 /* Sleep in host->wait() (never elsewhere); false when asked to stop. */
-static bool pause_ms(struct feig *f, int ms)
+bool feig_pause(struct feig *f, int fd, int ms)
 {
 	uint64_t end = f->host->now_monotonic_usec() + (uint64_t)ms * 1000;
 
@@ -73,43 +72,41 @@ static bool pause_ms(struct feig *f, int ms)
 		uint64_t now = f->host->now_monotonic_usec();
 		if (now >= end)
 			return true;
-		int w = f->host->wait(f->inst, -1, 0, (int)((end - now + 999) / 1000));
+		int w = f->host->wait(f->inst, fd, POLLIN, (int)((end - now + 999) / 1000));
 		if (w < 0 || (w & CIRCD_WAKE_STOP)) {
 			f->stopping = true;
 			return false;
 		}
-		if (w & CIRCD_WAKE_COMMAND)
+		if (w & (CIRCD_WAKE_COMMAND | CIRCD_WAKE_FD))
 			return true; /* commands are answered promptly */
 	}
 }
 
-/* Wait before the next attempt, doubling the wait each time. */
-static void backoff(struct feig *f)
-{
-	pause_ms(f, (int)f->backoff_ms);
-	f->backoff_ms = f->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : f->backoff_ms * 2;
-}
-
 static void connect_port(struct feig *f)
 {
-	char why[TRANSPORT_REASON_MAX];
-	int r = transport_open(f->port, CONNECT_TIMEOUT_MS, &f->t, why, sizeof(why));
+	char why[256];
+	int r = feig_port_open(f, why, sizeof(why));
 
 	if (r < 0) {
 		feig_set_health(f, CIRCD_HEALTH_OFFLINE, why);
-		backoff(f);
+		feig_port_retry_wait(f);
 		return;
 	}
-	f->host->log(f->inst, CIRCD_LOG_DEBUG, "opened %s", f->port);
+#ifdef FEIG_USB
+	if (f->usb)
+		f->host->log(f->inst, CIRCD_LOG_INFO, "opened %s", feig_usb_describe(f->u));
+	else
+#endif
+		f->host->log(f->inst, CIRCD_LOG_DEBUG, "opened %s", f->port);
 	/* A clean start: RF reset puts every tag in the field back to ready
 	 * (H20800 §6.6).  Health turns OK with the first good answer; a port
 	 * that opens but does not answer (a TCP peer that hangs up at once)
 	 * is retried with the same backoff as one that does not open. */
 	r = feig_rf_reset(f);
 	if (r == 0)
-		f->backoff_ms = BACKOFF_MIN_MS;
-	else if (r != -ECANCELED && !f->t)
-		backoff(f);
+		f->backoff_ms = FEIG_BACKOFF_MIN_MS;
+	else if (r != -ECANCELED && !feig_port_is_open(f))
+		feig_port_retry_wait(f);
 }
 
 static struct feig_tag *find_tag(struct feig *f, const uint8_t *uid)
@@ -261,7 +258,7 @@ static void handle_commands(struct feig *f)
 	while (f->host->take_command(f->inst, &cmd) == 1) {
 		if (f->stopping)
 			f->host->command_done(f->inst, &cmd, -ECANCELED, "stopping");
-		else if (cmd.type == CIRCD_CMD_WRITE_AFI && !f->t)
+		else if (cmd.type == CIRCD_CMD_WRITE_AFI && !feig_port_is_open(f))
 			f->host->command_done(f->inst, &cmd, -ENOTCONN, "reader offline");
 		else if (cmd.type == CIRCD_CMD_WRITE_AFI)
 			write_afi(f, &cmd);
@@ -282,19 +279,19 @@ static int feig_run(void *state)
 		handle_commands(f);
 		if (f->stopping)
 			break;
-		if (!f->t) {
+		if (!feig_port_is_open(f)) {
 			connect_port(f);
 			continue;
 		}
 		if (inventory_cycle(f) == -ECANCELED)
 			break;
-		if (!f->t) {
+		if (!feig_port_is_open(f)) {
 			/* port lost: keep the tags; after the reconnect the
 			 * inventory says which are still there */
-			backoff(f);
+			feig_port_retry_wait(f);
 			continue;
 		}
-		pause_ms(f, f->poll_ms);
+		feig_pause(f, -1, f->poll_ms);
 	}
 	/* answer what is still queued */
 	handle_commands(f);
@@ -308,14 +305,18 @@ static int feig_create(struct circd_instance *inst, const struct circd_host_api 
 	const char *port = host->opt_string(inst, "port");
 	int64_t addr = host->opt_int(inst, "bus_address");
 
+	char why[256];
+	int r;
+
 	if (!port || !*port) {
-		host->log(inst, CIRCD_LOG_ERR, "option 'port' is required (serial:PATH:SPEED:FRAMING or tcp:HOST:PORT)");
+		host->log(inst, CIRCD_LOG_ERR,
+			  "option 'port' is required (serial:PATH:SPEED:FRAMING, tcp:HOST:PORT or usb:VID:PID[:SERIAL])");
 		return -EINVAL;
 	}
-	if (strncmp(port, "serial:", 7) && strncmp(port, "tcp:", 4)) {
-		host->log(inst, CIRCD_LOG_ERR,
-			  "port '%s': expected serial:PATH:SPEED:FRAMING or tcp:HOST:PORT", port);
-		return -EINVAL;
+	r = feig_port_check(port, why, sizeof(why));
+	if (r < 0) {
+		host->log(inst, CIRCD_LOG_ERR, "%s", why);
+		return r;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -323,12 +324,13 @@ static int feig_create(struct circd_instance *inst, const struct circd_host_api 
 	f->inst = inst;
 	f->host = host;
 	f->port = port;
+	f->usb = !strncmp(port, "usb:", 4);
 	f->poll_ms = (int)host->opt_int(inst, "poll_ms");
 	f->gone_after = (unsigned)host->opt_int(inst, "gone_after");
 	f->blocks = (unsigned)host->opt_int(inst, "blocks");
 	f->addr = (uint8_t)addr;
 	f->health = CIRCD_HEALTH_STARTING;
-	f->backoff_ms = BACKOFF_MIN_MS;
+	f->backoff_ms = FEIG_BACKOFF_MIN_MS;
 	*state = f;
 	return 0;
 }
@@ -337,13 +339,16 @@ static void feig_destroy(void *state)
 {
 	struct feig *f = state;
 
-	transport_close(f->t);
+	feig_port_close(f);
+#ifdef FEIG_USB
+	feig_usb_free(f->u);
+#endif
 	free(f);
 }
 
 static const struct circd_option feig_options[] = {
 	{ "port", CIRCD_OPT_STRING, NULL, CIRCD_OPT_REQUIRED, 0, 0,
-	  "serial:/dev/ttyUSB0:38400:8E1 or tcp:HOST:PORT" },
+	  "serial:/dev/ttyUSB0:38400:8E1, tcp:HOST:PORT or usb:0AB1:0002[:SERIAL]" },
 	{ "poll_ms", CIRCD_OPT_INT, "100", 0, 10, 60000, "inventory every this many ms" },
 	{ "gone_after", CIRCD_OPT_INT, "2", 0, 1, 100,
 	  "inventories without a UID before it is reported gone" },
@@ -353,5 +358,22 @@ static const struct circd_option feig_options[] = {
 	CIRCD_OPTION_END,
 };
 
-CIRCD_PLUGIN_DEFINE(feig, "1.0", "FEIG OBID ISO-Host reader (serial or TCP)", CIRCD_KIND_READER,
-		    feig_options, feig_create, feig_run, feig_destroy);
+#ifdef FEIG_USB
+/* FEIG ELECTRONIC's vendor id 0x0AB1 and the two product ids the USB ID
+ * Repository (usb.ids, Debian package usb.ids 2025.07.26) lists for it.
+ * H20800 names the USB models (ID CPR.04-USB, ID ISC.MR101-U, ...) but
+ * not their ids; readers with other ids work with port = "usb:..." once
+ * a udev rule gives circd access. */
+static const struct circd_usb_id feig_usb_ids[] = {
+	{ 0x0AB1, 0x0002, "FEIG OBID RFID-Reader (ISO-Host on USB bulk)" },
+	{ 0x0AB1, 0x0004, "FEIG OBID classic-pro (ISO-Host on USB bulk)" },
+	{ 0, 0, NULL },
+};
+#define FEIG_USB_IDS feig_usb_ids
+#else
+#define FEIG_USB_IDS NULL
+#endif
+
+CIRCD_PLUGIN_DEFINE_USB(feig, "1.1", "FEIG OBID ISO-Host reader (serial, TCP or USB)",
+			CIRCD_KIND_READER, feig_options, feig_create, feig_run, feig_destroy,
+			FEIG_USB_IDS);

@@ -8,7 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "feig-plugin.h"
@@ -27,8 +27,8 @@ static void count_error(struct feig *f, const char *what)
 		     (unsigned long long)f->bad_frames, (unsigned long long)f->timeouts);
 	if (f->error_run >= DEGRADED_AFTER && f->health == CIRCD_HEALTH_OK)
 		feig_set_health(f, CIRCD_HEALTH_DEGRADED, "reader answers badly or not at all");
-	if (f->t)
-		transport_drain(f->t);
+	if (feig_port_is_open(f) && feig_port_drain(f, true) == -ENODEV)
+		feig_port_lost(f, "unplugged (while resynchronising)");
 }
 
 /* Read until one whole frame is in f->rx; 0 and *len, or a negative errno. */
@@ -55,18 +55,8 @@ static int read_frame(struct feig *f, size_t *len)
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		int left_ms = (int)((deadline - now + 999) / 1000);
-		int w = f->host->wait(f->inst, transport_fd(f->t), POLLIN, left_ms);
-		if (w < 0)
-			return w;
-		if (w & CIRCD_WAKE_STOP) {
-			f->stopping = true;
-			return -ECANCELED;
-		}
-		/* A queued command also wakes us: commands wait for the next
-		 * cycle, the answer is read now (briefly blocking if need be). */
 		size_t want = need ? need - have : 1; /* never read past the frame */
-		ssize_t n = transport_read(f->t, f->rx + have, want,
-					   (w & CIRCD_WAKE_FD) ? 0 : (left_ms < 10 ? left_ms : 10));
+		ssize_t n = feig_port_read(f, f->rx + have, want, left_ms);
 		if (n < 0)
 			return (int)n;
 		have += (size_t)n;
@@ -80,15 +70,15 @@ int feig_request(struct feig *f, uint8_t cmd, const uint8_t *data, size_t len,
 	size_t alen = 0;
 	int r, n;
 
-	if (!f->t)
+	if (!feig_port_is_open(f))
 		return -ENOTCONN;
-	ssize_t stale = transport_drain(f->t);
+	ssize_t stale = feig_port_drain(f, false);
 	if (stale > 0)
 		f->host->log(f->inst, CIRCD_LOG_DEBUG, "dropped %zd stray bytes", stale);
 	n = feig_frame_encode(f->addr, cmd, data, len, req, sizeof(req));
 	if (n < 0)
 		return n;
-	r = stale < 0 ? (int)stale : transport_write_all(f->t, req, (size_t)n, WRITE_TIMEOUT_MS);
+	r = stale < 0 ? (int)stale : feig_port_write(f, req, (size_t)n, WRITE_TIMEOUT_MS);
 	if (r == 0)
 		r = read_frame(f, &alen);
 	if (r == -ECANCELED)
@@ -104,8 +94,12 @@ int feig_request(struct feig *f, uint8_t cmd, const uint8_t *data, size_t len,
 		return -EBADMSG;
 	}
 	if (r < 0) {
-		feig_port_lost(f, transport_reason(f->t)[0] ? transport_reason(f->t)
-							     : "port error");
+		char why[TRANSPORT_REASON_MAX + 16];
+		const char *reason = feig_port_reason(f);
+		/* LIBUSB_ERROR_NO_DEVICE, a pty or TCP peer gone, ... */
+		snprintf(why, sizeof(why), "%s%s", r == -ENODEV ? "unplugged: " : "",
+			 reason[0] ? reason : "port error");
+		feig_port_lost(f, why);
 		return -ENOTCONN;
 	}
 	r = feig_answer_decode(f->rx, alen, a);

@@ -22,5 +22,13 @@ echo "$out" | grep -q '# plugin good' && { echo "FAIL: a plugin without USB ids 
 # The rules file the build installs exists and is well-formed.
 rules="$top_builddir/systemd/70-circd.rules"
 [ -f "$rules" ] || { echo "FAIL: $rules was not built"; fail=1; }
+# Built with USB (the acr122u plugin is there): the feig plugin's FEIG USB
+# readers are in it too.
+if [ -f "$rules" ] && [ -f "$top_builddir/plugins/.libs/acr122u.so" ]; then
+	for pid in 0002 0004; do
+		grep -qF "ATTR{idVendor}==\"0ab1\", ATTR{idProduct}==\"$pid\"" "$rules" ||
+			{ echo "FAIL: $rules has no rule for FEIG 0ab1:$pid"; fail=1; }
+	done
+fi
 [ $fail = 0 ] && echo "PASS: udev rules from the plugins' USB ids"
 exit $fail
