@@ -30,6 +30,7 @@ const char *health_to_string(enum circd_health h)
 
 /* ---- host API: runs on worker threads (and the main thread in create()) ---- */
 
+__attribute__((format(printf, 3, 0)))
 static void host_logv(struct circd_instance *ci, enum circd_log_level level, const char *fmt,
 		      va_list ap)
 {
