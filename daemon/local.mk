@@ -16,7 +16,8 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/presence.c daemon/presence.h \
 	daemon/reload.c \
 	daemon/station.c daemon/station.h \
-	daemon/station_bookdrop.c
+	daemon/station_bookdrop.c daemon/bookdrop.h daemon/bookdrop_sort.c daemon/bookdrop_bins.c \
+	daemon/sort_rules.c daemon/sort_rules.h
 daemon_libcircd_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(SYSTEMD_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 daemon_libcircd_core_la_LIBADD = daemon/libcircd-config.la daemon/libcircd-control.la \
