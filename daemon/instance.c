@@ -495,7 +495,9 @@ uint64_t instance_send_command(struct instance *inst, const struct circd_command
 	m->m.inst = inst;
 	m->cmd = *cmd;
 	m->cmd.struct_size = sizeof(m->cmd);
-	m->cmd.id = ++inst->next_command_id;
+	/* station_command() numbers its command before the commit it waits
+	 * for (on_command_done() echoes that id): keep it. */
+	m->cmd.id = cmd->id ? cmd->id : ++inst->next_command_id;
 	if (cmd->name)
 		m->cmd.name = m->name = xstrdup(cmd->name);
 	if (cmd->text)

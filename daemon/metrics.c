@@ -107,8 +107,8 @@ struct metrics *metrics_new(void)
 		  "From a tag entering a gate's field to the gate's alarm decision." },
 		{ "circd_alarms_total", METRICS_COUNTER, L("station"),
 		  "Gate alarms raised, by station." },
-		{ "circd_returns_by_bin_total", METRICS_COUNTER, L("bin"),
-		  "Returns sorted into each bin." },
+		{ "circd_returns_by_bin_total", METRICS_COUNTER, L("station", "bin"),
+		  "Returns sorted into each bin, by bookdrop station." },
 		{ "circd_start_time_seconds", METRICS_GAUGE, NULL,
 		  "Start time of the daemon since the Unix epoch." },
 	};

@@ -90,6 +90,7 @@ int cmd_reload(struct circctl *ctx, int argc, char **argv);
 int cmd_metrics(struct circctl *ctx, int argc, char **argv);
 int cmd_item(struct circctl *ctx, int argc, char **argv);
 int cmd_upstream(struct circctl *ctx, int argc, char **argv);
+int cmd_station(struct circctl *ctx, int argc, char **argv);
 
 /* ---- option parsing shared by the subcommands (circctl.c) ---- */
 

@@ -2,7 +2,8 @@
 bin_PROGRAMS += circctl
 circctl_SOURCES = tools/circctl.c tools/circctl.h tools/circctl-conn.c \
 	tools/circctl-format.c tools/circctl-status.c tools/circctl-journal.c \
-	tools/circctl-commands.c tools/circctl-item.c tools/circctl-upstream.c
+	tools/circctl-commands.c tools/circctl-item.c tools/circctl-upstream.c \
+	tools/circctl-station.c
 circctl_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir) -DHAVE_TAG_CLI
 # upstream test reads circd.conf (libcircd-config) and probes the ACS
 # with the sip2 plugin's own client and option mapping (libcircd-sip2).

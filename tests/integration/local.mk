@@ -25,3 +25,9 @@ TESTS += tests/integration/test_tags_and_sets.py
 EXTRA_DIST += tests/integration/test_tags_and_sets.py
 TESTS += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/test_metrics.py
+# The bookdrop station: sorting, re-securing, offline, bins and sorter faults
+# (sim reader + modbus sorter against tests/emulators/modbus_sim + sip2
+# against tests/emulators/acs.py).
+EXTRA_DIST += tests/integration/bookdrop_lib.py
+TESTS += tests/integration/test_bookdrop_sort.py
+EXTRA_DIST += tests/integration/test_bookdrop_sort.py
