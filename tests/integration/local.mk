@@ -31,3 +31,7 @@ EXTRA_DIST += tests/integration/test_metrics.py
 EXTRA_DIST += tests/integration/bookdrop_lib.py
 TESTS += tests/integration/test_bookdrop_sort.py
 EXTRA_DIST += tests/integration/test_bookdrop_sort.py
+TESTS += tests/integration/test_bookdrop_offline.py tests/integration/test_bookdrop_binfull.py \
+	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py
+EXTRA_DIST += tests/integration/test_bookdrop_offline.py tests/integration/test_bookdrop_binfull.py \
+	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py
