@@ -84,3 +84,24 @@ systemd/70-circd.rules: circd $(plugins_LTLIBRARIES)
 
 TESTS += tests/unit/test-udev-rules.sh
 EXTRA_DIST += tests/unit/test-udev-rules.sh
+
+# The bookdrop's sort rules: unit test and fuzz target (sort_rules.c alone).
+check_PROGRAMS += tests/unit/test_sort_rules
+TESTS += tests/unit/test_sort_rules
+tests_unit_test_sort_rules_SOURCES = tests/unit/test_sort_rules.c daemon/sort_rules.c
+tests_unit_test_sort_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(CMOCKA_CFLAGS)
+tests_unit_test_sort_rules_LDADD = lib/libcircd-util.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/fuzz/replay_sort_rules
+tests_fuzz_replay_sort_rules_SOURCES = tests/fuzz/fuzz_sort_rules.c tests/fuzz/replay_main.c \
+	daemon/sort_rules.c
+tests_fuzz_replay_sort_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -DFUZZ_NAME='"sort_rules"'
+tests_fuzz_replay_sort_rules_LDADD = lib/libcircd-util.la
+TESTS += tests/fuzz/replay_sort_rules
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_sort_rules
+tests_fuzz_fuzz_sort_rules_SOURCES = tests/fuzz/fuzz_sort_rules.c daemon/sort_rules.c
+tests_fuzz_fuzz_sort_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_sort_rules_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_sort_rules_LDADD = lib/libcircd-util.la
+FUZZ_TARGETS += tests/fuzz/fuzz_sort_rules
+endif
