@@ -5,3 +5,6 @@ tests_bench_sqlite_reference_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_bench_sqlite_reference_LDADD = $(SQLITE_LIBS)
 bench_scripts += tests/bench/bench_core.py
 EXTRA_DIST += tests/bench/bench_core.py
+# book-drop returns per minute end to end (sim -> journal -> sip2 -> ACS -> sort -> Modbus sorter)
+bench_scripts += tests/bench/bench_bookdrop.py
+EXTRA_DIST += tests/bench/bench_bookdrop.py
