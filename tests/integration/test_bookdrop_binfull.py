@@ -69,6 +69,14 @@ def story(h):
         wait_for(lambda: mb.intake_writes()[-1:] == [1], 5, "INTAKE 1 written")
         notes = [(x["locked"], x["bin"]) for x in events(h, "intake")]
         check(notes == [(True, "3"), (False, "3")], "intake lock and unlock journaled (%s)" % notes)
+        # Staff emptied the bin: they close the exception with a note.
+        sid = "S%d" % ex[0]["_id"]
+        d = circctl(h, "exceptions", "dismiss", sid, "--note", "bin 3 emptied")
+        check(d.returncode == 0, "circctl exceptions dismiss %s (%s%s)" % (sid, d.stdout, d.stderr))
+        listed = [x["id"] for x in h.ctl_ok("exceptions")["station_exceptions"]]
+        check(ex[0]["_id"] not in listed and listed, "it is no longer listed, the others are (%s)" % listed)
+        again = circctl(h, "exceptions", "dismiss", sid, "--note", "twice")
+        check(again.returncode == 1, "dismissing it twice is an error (%d)" % again.returncode)
         h.inject("drop1", "tag uid=E0040150000C0002 item=KB2 dwell=50")
         check(wait_sorted(h, 3)[-1]["bin"] == "3", "bin 3 takes books again")
         check(h.running(), "the daemon survived")
