@@ -98,6 +98,7 @@ struct bookdrop {
 	/* returns in the order they were detected */
 	struct bd_return *head, *tail;
 	size_t n_returns;
+	size_t n_wait_tag;                   /* of them drops waiting for their tag */
 	uint64_t recent_tags[BD_RECENT_TAGS]; /* monotonic times of unpaired tags */
 	size_t n_recent_tags;
 
@@ -108,6 +109,15 @@ struct bookdrop {
 
 	uint64_t intake_cmds[64];            /* recent INTAKE command ids (a ring) */
 	size_t intake_cmd_next;
+
+	/* Sort decisions and verified re-secure results wait here and are
+	 * journaled together (bd_flush_notes, at most 200 ms later): each
+	 * alone would cost a commit, since upstream answers and the readers'
+	 * acknowledgements arrive one at a time.  Nothing waits on them: the
+	 * checkin itself is durable before anything is acknowledged. */
+	struct bd_note { char device[BD_DEVICE_MAX]; const char *type; json_object *detail; } *notes;
+	size_t n_notes;
+	sd_event_source *notes_timer;
 
 	/* counters for `circctl station NAME status` */
 	uint64_t returns_total, exceptions_total, sorter_failures, resecure_failures;
@@ -127,6 +137,11 @@ bool bd_command_done(struct bookdrop *b, struct instance *dev, uint64_t cmd_id, 
 		     const char *detail);
 /* The commands' deadline passed. */
 void bd_commands_timed_out(struct bookdrop *b, struct bd_return *r);
+
+void bd_flush_notes(struct bookdrop *b);
+/* station_exception() after the notes queued before it. */
+void bd_exception(struct bookdrop *b, int64_t txn_id, const char *item_id, const char *reason,
+		  json_object *detail);
 
 /* bookdrop_bins.c */
 void bd_on_sensor(struct bookdrop *b, struct instance *dev, const struct circd_event *ev);

@@ -65,6 +65,7 @@ static void note_intake(struct bookdrop *b, bool locked, const struct bd_bin_lev
 	json_object_object_add(d, "locked", json_object_new_boolean(locked));
 	json_object_object_add(d, "bin", json_object_new_string(l->name));
 	json_object_object_add(d, "percent", json_object_new_double(l->percent));
+	bd_flush_notes(b);
 	station_note(b->st, b->intake, "intake", d);
 }
 
@@ -103,7 +104,7 @@ void bd_on_sensor(struct bookdrop *b, struct instance *dev, const struct circd_e
 		json_object_object_add(d, "percent", json_object_new_double(v));
 		if (implausible)
 			json_object_object_add(d, "implausible", json_object_new_boolean(true));
-		station_exception(st, 0, "", "bin-full", d);
+		bd_exception(b, 0, "", "bin-full", d);
 		if (!was_locked) {
 			b->intake_locked = true;
 			bd_send_intake(b, false);
@@ -165,6 +166,7 @@ static int control_status(struct bookdrop *b, json_object **reply)
  * journal's "sort" events: it survives restarts. */
 static int control_receipt(struct bookdrop *b, json_object *req, json_object **reply, char **error)
 {
+	bd_flush_notes(b); /* the latest decisions too */
 	sqlite3 *db = journal_db(b->st->core->journal);
 	json_object *v;
 	int64_t txn = 0;

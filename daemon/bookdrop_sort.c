@@ -68,6 +68,58 @@ static json_object *receipt(struct bd_return *r, json_object *fields)
 	return o;
 }
 
+#define NOTES_FLUSH_USEC (200 * USEC_PER_MSEC)
+#define NOTES_MAX 1024
+
+void bd_flush_notes(struct bookdrop *b)
+{
+	struct core *core = b->st->core;
+	for (size_t i = 0; i < b->n_notes; i++) {
+		if (core->journal && !core->journal_failed)
+			station_note(b->st, b->notes[i].device, b->notes[i].type, b->notes[i].detail);
+		else
+			json_object_put(b->notes[i].detail);
+	}
+	b->n_notes = 0;
+}
+
+static int on_notes_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct bookdrop *b = userdata;
+	(void)s;
+	(void)usec;
+	bd_flush_notes(b);
+	core_flush(b->st->core);
+	return 0;
+}
+
+void bd_exception(struct bookdrop *b, int64_t txn_id, const char *item_id, const char *reason,
+		  json_object *detail)
+{
+	bd_flush_notes(b);
+	station_exception(b->st, txn_id, item_id, reason, detail);
+}
+
+static void queue_note(struct bookdrop *b, const char *device, const char *type, json_object *d)
+{
+	if (b->n_notes == NOTES_MAX)
+		bd_flush_notes(b);
+	if (!b->notes)
+		b->notes = xcalloc(NOTES_MAX, sizeof(*b->notes));
+	snprintf(b->notes[b->n_notes].device, sizeof(b->notes[0].device), "%s", device ? device : b->st->name);
+	b->notes[b->n_notes].type = type;
+	b->notes[b->n_notes++].detail = d;
+	uint64_t when = now_monotonic_usec() + NOTES_FLUSH_USEC;
+	if (!b->notes_timer) {
+		if (sd_event_add_time(b->st->core->event, &b->notes_timer, CLOCK_MONOTONIC, when,
+				      10 * USEC_PER_MSEC, on_notes_timer, b) < 0)
+			bd_flush_notes(b);
+	} else if (sd_event_source_get_enabled(b->notes_timer, NULL) == 0) {
+		sd_event_source_set_time(b->notes_timer, when);
+		sd_event_source_set_enabled(b->notes_timer, SD_EVENT_ONESHOT);
+	}
+}
+
 static void finish(struct bookdrop *b, struct bd_return *r)
 {
 	struct station *st = b->st;
@@ -83,7 +135,7 @@ static void finish(struct bookdrop *b, struct bd_return *r)
 		if (r->eas_status != 1)
 			json_object_object_add(d, "eas", json_object_new_boolean(true));
 		json_object_object_add(d, "verified", json_object_new_boolean(ok));
-		station_note(st, r->reader, "resecure", d);
+		queue_note(b, r->reader, "resecure", d);
 	}
 	bd_return_free(b, r);
 }
@@ -91,7 +143,6 @@ static void finish(struct bookdrop *b, struct bd_return *r)
 static void resecure_failed(struct bookdrop *b, struct bd_return *r, const char *what, int status,
 			    const char *detail)
 {
-	struct station *st = b->st;
 	json_object *d = json_object_new_object();
 	json_object_object_add(d, "command", json_object_new_string(what));
 	json_object_object_add(d, "device", json_object_new_string(r->reader));
@@ -101,7 +152,7 @@ static void resecure_failed(struct bookdrop *b, struct bd_return *r, const char 
 	if (!r->resecure_failed)
 		b->resecure_failures++;
 	r->resecure_failed = true;
-	station_exception(st, r->txn_id, r->item_id,
+	bd_exception(b, r->txn_id, r->item_id,
 			  status == -ETIMEDOUT ? "resecure-timeout" : "resecure-failed", d);
 }
 
@@ -115,7 +166,7 @@ static void sorter_failed(struct bookdrop *b, struct bd_return *r, int status, c
 		json_object_object_add(d, "detail", json_object_new_string(detail));
 	r->sorter_failed = true;
 	b->sorter_failures++;
-	station_exception(b->st, r->txn_id, r->item_id,
+	bd_exception(b, r->txn_id, r->item_id,
 			  status == -ETIMEDOUT ? "sorter-timeout" : "sorter-failed", d);
 }
 
@@ -180,7 +231,7 @@ static void decide(struct bookdrop *b, struct bd_return *r, const char *bin, con
 	if (rule >= 0)
 		json_object_object_add(d, "rule", json_object_new_int(rule + 1));
 	json_object_object_add(d, "receipt", receipt(r, fields));
-	station_note(st, NULL, "sort", d);
+	queue_note(b, NULL, "sort", d);
 	metrics_count(st->core->metrics, "circd_returns_by_bin_total", st->name, r->bin, NULL);
 	log_debug("%s: item %s -> bin %s (%s)", st->name, r->item_id[0] ? r->item_id : "(none)",
 		  r->bin, reason);
@@ -193,7 +244,7 @@ static void decide(struct bookdrop *b, struct bd_return *r, const char *bin, con
 		if (strcmp(reason, "bin-full") == 0)
 			reason = "overflow";
 		b->exceptions_total++;
-		station_exception(st, r->txn_id, r->item_id, reason, x);
+		bd_exception(b, r->txn_id, r->item_id, reason, x);
 	}
 	send_commands(b, r);
 	if (!outstanding(r)) {
@@ -222,6 +273,8 @@ bool bd_try_decide(struct bookdrop *b, struct bd_return *r, bool timed_out)
 	if (r->phase == BD_WAIT_TAG) {
 		if (!timed_out)
 			return false;
+		b->n_wait_tag--;
+		r->phase = BD_WAIT_ANSWER; /* decided below: no longer a drop waiting */
 		decide(b, r, b->exception_bin, "no-tag", -1, NULL);
 		return true;
 	}

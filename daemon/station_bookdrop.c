@@ -201,6 +201,8 @@ void bd_return_free(struct bookdrop *b, struct bd_return *r)
 	else
 		b->tail = r->prev;
 	b->n_returns--;
+	if (r->phase == BD_WAIT_TAG)
+		b->n_wait_tag--;
 	sd_event_source_disable_unref(r->timer);
 	free(r->fields_json);
 	free(r);
@@ -208,10 +210,16 @@ void bd_return_free(struct bookdrop *b, struct bd_return *r)
 
 static struct bd_return *find_txn(struct bookdrop *b, int64_t txn_id)
 {
-	/* Answers come in journal order: the match is near the head. */
-	for (struct bd_return *r = b->head; r; r = r->next)
+	/* The list is in journal order (a drop waiting for its tag takes the
+	 * next one), and answers come in journal order: the match is near
+	 * the head, and past a later id there is none (a return sorted as
+	 * offline and gone, whose replay answers now). */
+	for (struct bd_return *r = b->head; r; r = r->next) {
 		if (r->txn_id == txn_id)
 			return r;
+		if (r->txn_id > txn_id)
+			break;
+	}
 	return NULL;
 }
 
@@ -254,6 +262,7 @@ static void on_drop(struct bookdrop *b)
 	}
 	struct bd_return *r = return_new(b);
 	r->phase = BD_WAIT_TAG;
+	b->n_wait_tag++;
 	r->event_time_usec = now_realtime_usec();
 	bd_arm(r, now + b->read_window_usec);
 }
@@ -343,9 +352,10 @@ static void bookdrop_checkin(struct bookdrop *b, struct instance *dev, const str
 
 	/* The drop it belongs to, if the curtain saw it first. */
 	struct bd_return *r = NULL;
-	for (struct bd_return *x = b->head; x; x = x->next)
+	for (struct bd_return *x = b->n_wait_tag ? b->head : NULL; x; x = x->next)
 		if (x->phase == BD_WAIT_TAG) {
 			r = x;
+			b->n_wait_tag--;
 			break;
 		}
 	if (!r) {
@@ -467,7 +477,7 @@ static void bookdrop_on_command_done(struct station *st, struct instance *dev, u
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "device", json_object_new_string(dev->name));
 		json_object_object_add(d, "detail", json_object_new_string(detail));
-		station_exception(st, 0, "", "intake-failed", d);
+		bd_exception(b, 0, "", "intake-failed", d);
 	}
 }
 
@@ -489,6 +499,14 @@ static void bookdrop_destroy(struct station *st)
 	struct bookdrop *b = st->data;
 	while (b->head)
 		bd_return_free(b, b->head);
+	if (b->n_notes) {
+		/* Stopping or reloading: what was verified is still journaled. */
+		bd_flush_notes(b);
+		if (st->core->journal && !st->core->journal_failed)
+			core_flush(st->core);
+	}
+	free(b->notes);
+	sd_event_source_disable_unref(b->notes_timer);
 	presence_free(&b->presence);
 	sort_chain_free(&b->chain);
 	sort_bins_free(&b->bins);
