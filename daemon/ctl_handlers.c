@@ -509,6 +509,76 @@ static int ctl_station(void *userdata, json_object *req, json_object **reply, ch
 
 /* ---- exceptions ---- */
 
+/* What stations raised (station_exception(): "station-exception" events),
+ * newest first, without those staff dismissed (a "station-exception-
+ * dismissed" event names the one it closes). */
+#define STATION_EXCEPTIONS_MAX 500
+static json_object *station_exceptions_list(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT id, time_usec, device, detail FROM events"
+				   " WHERE type = 'station-exception' AND id NOT IN"
+				   " (SELECT json_extract(detail, '$.event') FROM events"
+				   "  WHERE type = 'station-exception-dismissed')"
+				   " ORDER BY id DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int(st, 1, STATION_EXCEPTIONS_MAX);
+	json_object *rows = json_object_new_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_object *x = json_object_new_object();
+		json_object *d = sqlite3_column_text(st, 3)
+					 ? json_tokener_parse((const char *)sqlite3_column_text(st, 3)) : NULL;
+		json_object *v;
+		json_object_object_add(x, "id", json_object_new_int64(sqlite3_column_int64(st, 0)));
+		add_time(x, "time", (uint64_t)sqlite3_column_int64(st, 1));
+		json_object_object_add(x, "source", json_object_new_string("station"));
+		json_object_object_add(x, "station", json_object_new_string(
+			d && json_object_object_get_ex(d, "station", &v) ? json_object_get_string(v) : col(st, 2)));
+		json_object_object_add(x, "item_id", json_object_new_string(
+			d && json_object_object_get_ex(d, "item_id", &v) ? json_object_get_string(v) : ""));
+		json_object_object_add(x, "reason", json_object_new_string(
+			d && json_object_object_get_ex(d, "reason", &v) ? json_object_get_string(v) : ""));
+		if (d && json_object_object_get_ex(d, "txn", &v))
+			json_object_object_add(x, "txn", json_object_new_int64(json_object_get_int64(v)));
+		json_object_object_add(x, "detail", d ? d : json_object_new_object());
+		json_object_array_add(rows, x);
+	}
+	sqlite3_finalize(st);
+	return rows;
+}
+
+/* Staff close a station exception: a marker event, the original stays. */
+static int station_exception_dismiss(struct core *core, int64_t id, const char *note,
+				     json_object **reply, char **error)
+{
+	sqlite3 *db = journal_db(core->journal);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT device FROM events WHERE id = ? AND type = 'station-exception'"
+				   " AND id NOT IN (SELECT json_extract(detail, '$.event') FROM events"
+				   "  WHERE type = 'station-exception-dismissed')", -1, &st, NULL) != SQLITE_OK)
+		return fail(error, -EIO, "journal query failed: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(st, 1, id);
+	char *device = sqlite3_step(st) == SQLITE_ROW ? xstrdup(col(st, 0)) : NULL;
+	sqlite3_finalize(st);
+	if (!device)
+		return fail(error, -ENOENT, "no open station exception S%lld", (long long)id);
+	json_object *d = json_object_new_object();
+	json_object_object_add(d, "event", json_object_new_int64(id));
+	json_object_object_add(d, "note", json_object_new_string(note ? note : ""));
+	int r = journal_add_event(core->journal, device, "station-exception-dismissed", 0, 0,
+				  json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
+	json_object_put(d);
+	free(device);
+	if (r < 0)
+		return fail(error, r, "journal write failed");
+	log_info("station exception S%lld dismissed by staff%s%s", (long long)id, note ? ": " : "",
+		 note ? note : "");
+	core_flush(core);
+	*reply = json_object_new_object();
+	json_object_object_add(*reply, "station_exception", json_object_new_int64(id));
+	return 0;
+}
+
 static int ctl_exceptions(void *userdata, json_object *req, json_object **reply, char **error)
 {
 	struct core *core = userdata;
@@ -532,8 +602,14 @@ static int ctl_exceptions(void *userdata, json_object *req, json_object **reply,
 		json_object_array_add(rows, x);
 	}
 	sqlite3_finalize(st);
+	json_object *station_rows = station_exceptions_list(db);
+	if (!station_rows) {
+		json_object_put(rows);
+		return fail(error, -EIO, "journal query failed: %s", sqlite3_errmsg(db));
+	}
 	*reply = json_object_new_object();
 	json_object_object_add(*reply, "exceptions", rows);
+	json_object_object_add(*reply, "station_exceptions", station_rows);
 	return 0;
 }
 
@@ -541,6 +617,8 @@ static int exception_action(struct core *core, json_object *req, json_object **r
 			    bool retry)
 {
 	int64_t id;
+	if (!retry && req_int(req, "station_exception", &id))
+		return station_exception_dismiss(core, id, req_string(req, "note"), reply, error);
 	if (!req_int(req, "id", &id))
 		return fail(error, -EINVAL, "needs \"id\"");
 	int r = retry ? journal_exception_retry(core->journal, id)

@@ -18,7 +18,8 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/presence.c daemon/presence.h \
 	daemon/reload.c \
 	daemon/station.c daemon/station.h \
-	daemon/station_bookdrop.c \
+	daemon/station_bookdrop.c daemon/bookdrop.h daemon/bookdrop_sort.c daemon/bookdrop_bins.c \
+	daemon/sort_rules.c daemon/sort_rules.h \
 	daemon/station_shelf.c daemon/shelf_model.c daemon/shelf_model.h \
 	daemon/station_selfcheck.c daemon/selfcheck.h daemon/selfcheck_report.c \
 	daemon/selfcheck_patron.c daemon/selfcheck_patron.h \
@@ -148,3 +149,23 @@ TESTS += tests/unit/test_gate
 tests_unit_test_gate_SOURCES = tests/unit/test_gate.c
 tests_unit_test_gate_CPPFLAGS = $(core_test_cppflags)
 tests_unit_test_gate_LDADD = $(core_test_ldadd)
+# The bookdrop's sort rules: unit test and fuzz target (sort_rules.c alone).
+check_PROGRAMS += tests/unit/test_sort_rules
+TESTS += tests/unit/test_sort_rules
+tests_unit_test_sort_rules_SOURCES = tests/unit/test_sort_rules.c daemon/sort_rules.c
+tests_unit_test_sort_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(CMOCKA_CFLAGS)
+tests_unit_test_sort_rules_LDADD = lib/libcircd-util.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/fuzz/replay_sort_rules
+tests_fuzz_replay_sort_rules_SOURCES = tests/fuzz/fuzz_sort_rules.c tests/fuzz/replay_main.c \
+	daemon/sort_rules.c
+tests_fuzz_replay_sort_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -DFUZZ_NAME='"sort_rules"'
+tests_fuzz_replay_sort_rules_LDADD = lib/libcircd-util.la
+TESTS += tests/fuzz/replay_sort_rules
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_sort_rules
+tests_fuzz_fuzz_sort_rules_SOURCES = tests/fuzz/fuzz_sort_rules.c daemon/sort_rules.c
+tests_fuzz_fuzz_sort_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_sort_rules_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_sort_rules_LDADD = lib/libcircd-util.la
+FUZZ_TARGETS += tests/fuzz/fuzz_sort_rules
+endif

@@ -109,8 +109,8 @@ struct metrics *metrics_new(void)
 		  "Gate alarms raised, by station." },
 		{ "circd_gate_passes_total", METRICS_COUNTER, L("station", "direction"),
 		  "People passing a gate's beams, by station and direction (in, out, unknown)." },
-		{ "circd_returns_by_bin_total", METRICS_COUNTER, L("bin"),
-		  "Returns sorted into each bin." },
+		{ "circd_returns_by_bin_total", METRICS_COUNTER, L("station", "bin"),
+		  "Returns sorted into each bin, by bookdrop station." },
 		{ "circd_start_time_seconds", METRICS_GAUGE, NULL,
 		  "Start time of the daemon since the Unix epoch." },
 	};

@@ -18,7 +18,7 @@
  * NULL at the end:
  *
  *     metrics_count(core->metrics, "circd_alarms_total", st->name, NULL);
- *     metrics_count(core->metrics, "circd_returns_by_bin_total", bin, NULL);
+ *     metrics_count(core->metrics, "circd_returns_by_bin_total", st->name, bin, NULL);
  *     metrics_observe(core->metrics, "circd_gate_decision_seconds",
  *                     (double)(decided_usec - seen_usec) / 1e6, st->name, NULL);
  *

@@ -68,10 +68,32 @@ static void print_exceptions(struct json_object *rows)
 					json_str(row, "message") };
 		table_add_row(t, cells);
 	}
-	if (table_rows(t) == 0)
-		printf("No open exceptions.\n");
-	else
+	if (table_rows(t) > 0)
 		table_print(t, stdout, "");
+	table_free(t);
+}
+
+/* What the stations raised (bookdrop exception bin, sorter failures, bin
+ * full ...), newest first; IDs S<n> (dismiss S<n>). */
+static void print_station_exceptions(struct json_object *rows)
+{
+	static const char *const headers[] = { "ID", "TIME", "STATION", "ITEM", "TXN", "REASON" };
+	struct table *t = table_new(ARRAY_SIZE(headers), headers);
+
+	for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		char id[32], txn[32] = "";
+		snprintf(id, sizeof(id), "S%" PRId64, json_int(row, "id"));
+		if (json_int(row, "txn") > 0)
+			snprintf(txn, sizeof(txn), "%" PRId64, json_int(row, "txn"));
+		const char *cells[] = { id, json_str(row, "time"), json_str(row, "station"),
+					json_str(row, "item_id"), txn, json_str(row, "reason") };
+		table_add_row(t, cells);
+	}
+	if (table_rows(t) > 0) {
+		printf("Station exceptions (newest first):\n");
+		table_print(t, stdout, "");
+	}
 	table_free(t);
 }
 
@@ -92,10 +114,20 @@ static int exceptions_list(struct circctl *ctx)
 	int r = circctl_call(ctx, new_request("exceptions"), &answer);
 	if (r != EXIT_OK)
 		return r;
-	if (ctx->json)
+	struct json_object *rows = json_array(answer, "exceptions");
+	struct json_object *station_rows = json_array(answer, "station_exceptions");
+	if (ctx->json) {
 		json_print_pretty(stdout, answer);
-	else
-		print_exceptions(json_array(answer, "exceptions"));
+	} else if ((!rows || json_object_array_length(rows) == 0) &&
+		   (!station_rows || json_object_array_length(station_rows) == 0)) {
+		printf("No open exceptions.\n");
+	} else {
+		print_exceptions(rows);
+		if (rows && json_object_array_length(rows) && station_rows &&
+		    json_object_array_length(station_rows))
+			printf("\n");
+		print_station_exceptions(station_rows);
+	}
 	json_object_put(answer);
 	return EXIT_OK;
 }
@@ -138,7 +170,12 @@ int cmd_exceptions(struct circctl *ctx, int argc, char **argv)
 	if (n_args != 1)
 		return circctl_usage_error(argv[0], "%s needs exactly one exception id", action);
 	int64_t id = 0;
-	r = parse_id(argv[0], argv[optind], &id);
+	/* S<n>: a station's exception (only dismissed: there is nothing to
+	 * send again). */
+	bool station = argv[optind][0] == 'S' || argv[optind][0] == 's';
+	if (station && retry)
+		return circctl_usage_error(argv[0], "station exceptions can only be dismissed");
+	r = parse_id(argv[0], argv[optind] + station, &id);
 	if (r != EXIT_OK)
 		return r;
 	if (retry && note)
@@ -148,11 +185,11 @@ int cmd_exceptions(struct circctl *ctx, int argc, char **argv)
 		return circctl_usage_error(argv[0], "dismiss needs --note TEXT saying why");
 
 	struct json_object *req = new_request(retry ? "exceptions-retry" : "exceptions-dismiss");
-	json_object_object_add(req, "id", json_object_new_int64(id));
+	json_object_object_add(req, station ? "station_exception" : "id", json_object_new_int64(id));
 	if (!retry)
 		json_object_object_add(req, "note", json_object_new_string(note));
 
-	_cleanup_free_ char *done = xasprintf("Exception %" PRId64 " %s.", id,
+	_cleanup_free_ char *done = xasprintf("Exception %s%" PRId64 " %s.", station ? "S" : "", id,
 					      retry ? "queued for retry" : "dismissed");
 	return simple_call(ctx, req, done);
 }

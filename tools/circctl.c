@@ -38,8 +38,11 @@ static const char main_help[] =
 	"  report --html FILE          the stations' statistics as an HTML page with\n"
 	"                              charts, for a browser or the printer\n"
 	"  exceptions [list]           transactions that need staff\n"
+	"  export --format csv|jsonl   transactions for spreadsheets and scripts\n"
+	"  stats [--by hour|day]       transaction counts per period, station, kind\n"
+	"  exceptions [list]           transactions and station events that need staff\n"
 	"  exceptions retry ID         send an exception upstream again\n"
-	"  exceptions dismiss ID --note TEXT\n"
+	"  exceptions dismiss ID|SID --note TEXT\n"
 	"                              close an exception, saying why\n"
 	"  item BARCODE [--refresh]    what is known about an item; --refresh asks\n"
 	"                              the library system again\n"
@@ -51,6 +54,8 @@ static const char main_help[] =
 	"                              anomalies per shelf\n"
 	"  gate NAME [counts|latency]  a gate's people counts and alarms, or its\n"
 	"                              decision latency\n"
+	"  station NAME OP [--KEY V]   a station's own operations (bookdrop: status,\n"
+	"                              receipt --last | --txn ID)\n"
 	"  sim DEVICE LINE...          feed lines to a simulated device\n"
 	"  reload                      re-read the configuration (as SIGHUP)\n"
 	"  metrics                     Prometheus metrics text\n"
@@ -152,11 +157,22 @@ static const struct command commands[] = {
 	{ "exceptions", cmd_exceptions,
 	  "Usage: circctl exceptions [list] [--json]\n"
 	  "       circctl exceptions retry ID\n"
-	  "       circctl exceptions dismiss ID --note TEXT\n"
+	  "       circctl exceptions dismiss ID|SID --note TEXT\n"
 	  "\n"
-	  "Transactions the library system refused or that could not be delivered.\n"
-	  "retry queues one for another attempt; dismiss closes it, with a note for\n"
-	  "the record.\n" },
+	  "Transactions the library system refused or that could not be delivered,\n"
+	  "then what the stations raised (items in the exception bin, sorter and\n"
+	  "re-secure failures, a full bin ...), newest first, with IDs S<n>.\n"
+	  "retry queues a transaction for another attempt; dismiss closes an\n"
+	  "exception (ID) or a station exception (S<n>), with a note for the record.\n" },
+	{ "station", cmd_station,
+	  "Usage: circctl station NAME OP [--KEY VALUE | --FLAG]... [--json]\n"
+	  "\n"
+	  "Run a station's own operation: the options after OP become the request's\n"
+	  "keys (--txn 42, --last).  A bookdrop station has:\n"
+	  "  status                 intake open or locked, bin fill levels, counts\n"
+	  "  receipt --last         the receipt of the last return (title, time, bin,\n"
+	  "                         the library system's print lines)\n"
+	  "  receipt --txn ID       the receipt of transaction ID\n" },
 	{ "item", cmd_item,
 	  "Usage: circctl item BARCODE [--refresh] [--upstream NAME] [--wait SECONDS] [--json]\n"
 	  "\n"

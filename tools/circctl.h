@@ -101,6 +101,7 @@ int cmd_shelf(struct circctl *ctx, int argc, char **argv);
 int cmd_selfcheck(struct circctl *ctx, int argc, char **argv);
 int cmd_report(struct circctl *ctx, int argc, char **argv);
 int cmd_gate(struct circctl *ctx, int argc, char **argv);
+int cmd_station(struct circctl *ctx, int argc, char **argv);
 
 /* ---- option parsing shared by the subcommands (circctl.c) ---- */
 

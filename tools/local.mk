@@ -6,7 +6,8 @@ circctl_SOURCES = tools/circctl.c tools/circctl.h tools/circctl-conn.c \
 	tools/circctl-shelf.c \
 	tools/circctl-selfcheck.c \
 	tools/circctl-report.c tools/report-html.c \
-	tools/circctl-gate.c
+	tools/circctl-gate.c \
+	tools/circctl-station.c
 circctl_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir) -DHAVE_TAG_CLI
 # upstream test reads circd.conf (libcircd-config) and probes the ACS
 # with the sip2 plugin's own client and option mapping (libcircd-sip2).

@@ -93,8 +93,10 @@ def throughput(tmp, decode=False):
         device = f'{{ name = "drop1"; plugin = "sim"; scenario = "{scn}"; speed = 0.0; }}'
     else:
         device = f'{{ name = "drop1"; plugin = "sim"; generate_count = {N}; generate_interval_us = 0; }}'
+    # The journal's throughput: no re-secure round trips to the reader
+    # (bench_bookdrop.py measures the whole return path).
     proc, t0 = start(tmp, device,
-                     '{ name = "returns"; role = "bookdrop"; devices = [ "drop1" ]; }',
+                     '{ name = "returns"; role = "bookdrop"; devices = [ "drop1" ]; resecure = false; }',
                      f'{{ name = "out"; plugin = "jsonl"; path = "{out}"; }}')
     try:
         deadline = t0 + 600

@@ -14,3 +14,6 @@ EXTRA_DIST += tests/bench/bench_report.py
 # the gate's decision latency at 2,000 reads/s (reference: the core's own dispatch)
 bench_scripts += tests/bench/bench_gate.py
 EXTRA_DIST += tests/bench/bench_gate.py
+# book-drop returns per minute end to end (sim -> journal -> sip2 -> ACS -> sort -> Modbus sorter)
+bench_scripts += tests/bench/bench_bookdrop.py
+EXTRA_DIST += tests/bench/bench_bookdrop.py

@@ -390,6 +390,8 @@ class Conn(threading.Thread):
         b = self.sort_bin(it)
         if b:
             r += "CL%s|" % b
+        for line in it.get("print_lines", []):  # AG, for the return receipt
+            r += "AG%s|" % line
         if prev:
             r += "AA%s|" % prev
         return r + extra

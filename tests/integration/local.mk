@@ -71,3 +71,13 @@ TESTS += tests/integration/test_gate_restart.py
 EXTRA_DIST += tests/integration/test_gate_restart.py
 TESTS += tests/integration/test_gate_config.py
 EXTRA_DIST += tests/integration/test_gate_config.py
+# The bookdrop station: sorting, re-securing, offline, bins and sorter faults
+# (sim reader + modbus sorter against tests/emulators/modbus_sim + sip2
+# against tests/emulators/acs.py).
+EXTRA_DIST += tests/integration/bookdrop_lib.py
+TESTS += tests/integration/test_bookdrop_sort.py
+EXTRA_DIST += tests/integration/test_bookdrop_sort.py
+TESTS += tests/integration/test_bookdrop_offline.py tests/integration/test_bookdrop_binfull.py \
+	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py
+EXTRA_DIST += tests/integration/test_bookdrop_offline.py tests/integration/test_bookdrop_binfull.py \
+	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py

@@ -44,6 +44,9 @@ def full_disk_round(h, k):
     (transactions in jsonl but not in the journal, inflight ids)."""
     h.state_dir = h.path("state%d" % k)
     h.out_path = h.path("out%d.jsonl" % k)
+    # A log file per round: circd's stderr is under the same RLIMIT_FSIZE,
+    # and one log of every round would reach it and swallow the message.
+    h.log_path = h.path("circd%d.log" % k)
     os.mkdir(h.state_dir)
     h.simple_config(SCENARIO, sim_opts=SIM_OPTS, jsonl_opts=JSONL_OPTS)
     t0 = time.monotonic()

@@ -183,14 +183,14 @@ static void test_circd_families(void **state)
 	free(t);
 	assert_int_equal(metrics_observe(m, "circd_gate_decision_seconds", 0.004, "gate1", NULL), 0);
 	assert_int_equal(metrics_count(m, "circd_alarms_total", "gate1", NULL), 0);
-	assert_int_equal(metrics_count(m, "circd_returns_by_bin_total", "holds", NULL), 0);
+	assert_int_equal(metrics_count(m, "circd_returns_by_bin_total", "returns", "holds", NULL), 0);
 	t = render(m);
 	assert_non_null(strstr(t, "# TYPE circd_gate_decision_seconds histogram\n"));
 	assert_non_null(strstr(t, "circd_gate_decision_seconds_bucket{station=\"gate1\",le=\"0.0025\"} 0\n"
 				  "circd_gate_decision_seconds_bucket{station=\"gate1\",le=\"0.005\"} 1\n"));
 	assert_non_null(strstr(t, "circd_gate_decision_seconds_count{station=\"gate1\"} 1\n"));
 	assert_non_null(strstr(t, "circd_alarms_total{station=\"gate1\"} 1\n"));
-	assert_non_null(strstr(t, "circd_returns_by_bin_total{bin=\"holds\"} 1\n"));
+	assert_non_null(strstr(t, "circd_returns_by_bin_total{station=\"returns\",bin=\"holds\"} 1\n"));
 	free(t);
 	metrics_free(m);
 }
