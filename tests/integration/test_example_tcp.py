@@ -55,7 +55,10 @@ def story(h):
     conn.close()
     listener.close()
     wait_for(lambda: device(h, "ex1")["health"] == "offline", 5, "ex1 offline")
-    check("end of file" in h.last_log(), "the log says why: end of file")
+    # End of file, or a reset when the bookdrop's re-secure request was
+    # still unread on the reader's side of the connection.
+    check("end of file" in h.last_log() or "Connection reset by peer" in h.last_log(),
+          "the log says why: end of file / connection reset")
 
     # Plugged back in: the plugin connects again by itself (it retries each second).
     listener = listen(port)
