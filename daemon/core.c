@@ -492,6 +492,12 @@ int core_start_instance(struct core *core, enum instance_role role, struct confi
 
 void core_stop_instance(struct core *core, struct instance *inst)
 {
+	/* What is committed for it is handed over while it still runs. */
+	if (!core->journal_failed) {
+		int r = journal_wait_durable(core->journal);
+		if (r < 0)
+			journal_fatal(core, "sync", r);
+	}
 	instance_stop(inst);
 	/* Handed over but never taken: back to pending, as they were (they
 	 * certainly did not leave, so they are not "maybe sent"). */
@@ -508,6 +514,13 @@ void core_stop_instance(struct core *core, struct instance *inst)
 	/* What it posted before stopping still belongs to the journal. */
 	process_inbox(core, SIZE_MAX);
 	core_flush(core);
+	/* Pending actions may point at it (a forwarder's hand-over): run them
+	 * now, before the caller frees it. */
+	if (!core->journal_failed) {
+		int r = journal_wait_durable(core->journal);
+		if (r < 0)
+			journal_fatal(core, "sync", r);
+	}
 }
 
 void core_link_stations(struct core *core)

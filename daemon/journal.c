@@ -738,9 +738,13 @@ int journal_commit(struct journal *j)
 		uint64_t seq = ++j->commits;
 		for (size_t i = j->n_actions; i > j->head && j->actions[i - 1].seq == 0; i--)
 			j->actions[i - 1].seq = seq;
+		/* The trace tests/integration/test_durable_order.py checks. */
 		if (j->batch_max_txn > 0)
 			log_debug("journal: commit %llu written, transactions up to %lld; durability pending",
 				  (unsigned long long)seq, (long long)j->batch_max_txn);
+		else
+			log_debug("journal: commit %llu written; durability pending",
+				  (unsigned long long)seq);
 		if (j->wal_frames >= CHECKPOINT_HARD_FRAMES) {
 			/* The thread's checkpoints never caught up with the writer:
 			 * copy the rest now, with nothing writing, so that the next

@@ -71,3 +71,5 @@ TESTS += tests/integration/test_gate_restart.py
 EXTRA_DIST += tests/integration/test_gate_restart.py
 TESTS += tests/integration/test_gate_config.py
 EXTRA_DIST += tests/integration/test_gate_config.py
+TESTS += tests/integration/test_durable_order.py
+EXTRA_DIST += tests/integration/test_durable_order.py
