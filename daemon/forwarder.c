@@ -185,7 +185,7 @@ static void hand_over(void *userdata, uint64_t arg)
 		take_back_staged(fw);
 		n = 0;
 	}
-	if (n)
+	if (n && journal_trace)
 		log_debug("%s: handing over %zu transaction(s), %lld..%lld, of commit %llu (durable)",
 			  fw->up->name, n, (long long)fw->staged[0]->txn.id,
 			  (long long)fw->staged[n - 1]->txn.id, (unsigned long long)b->commit);

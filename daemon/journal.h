@@ -94,6 +94,9 @@ bool journal_durable_pending(struct journal *j);
 /* Tests only: replace fdatasync(wal_fd) in the durability thread (to hold
  * it, or to make it fail).  NULL restores fdatasync(). */
 void journal_set_sync_fn(struct journal *j, int (*fn)(int fd));
+/* Set from CIRCD_TRACE_DURABILITY at open: debug lines per commit and per
+ * hand-over, for tests/integration/test_durable_order.py. */
+extern bool journal_trace;
 
 struct journal_txn_in {
 	const char *kind;       /* "checkin", "checkout", "alarm", ... */

@@ -9,6 +9,7 @@ the syscalls of all of circd's threads (strace prints a syscall's entry
 before the kernel runs it and its exit after it returned, so "A's exit is
 printed before B's entry" means A finished before B began).  Observables:
 
+  (CIRCD_TRACE_DURABILITY=1 turns on the two debug lines below.)
   commit marker    the main thread's debug line "journal: commit N written
                    [, transactions up to X]", written right after SQLite's
                    COMMIT returned (so after the WAL frames were written:
@@ -93,7 +94,7 @@ def story(h):
     check(strace is not None, "strace is installed (quickstart installs it)")
     trace = h.path("trace.txt")
     h.simple_config("0 repeat count=%d interval=2 tag uid=E00401%%010d item=BOOK%%05d dwell=1\n" % N)
-    h.start(prefix=[strace, "-f", "-tt", "-y", "-s", "65536", "-o", trace,
+    h.start(env={"CIRCD_TRACE_DURABILITY": "1"}, prefix=[strace, "-f", "-tt", "-y", "-s", "65536", "-o", trace,
                     "-e", "trace=fdatasync,fsync,write,pwrite64,sendto,sendmsg"], timeout=30)
     wait_for(lambda: h.jsonl_count() >= N, 25, "all %d returns in jsonl" % N)
     # strace is h.proc; circd is its child.
