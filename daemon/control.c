@@ -55,6 +55,16 @@ struct control_client {
 
 	bool eof;	/* the peer will send nothing more */
 	bool closing;	/* close once the output is written */
+	struct control_hold *held; /* an answer held back: read nothing more */
+};
+
+/* An answer that must wait (control_hold_reply()).  Freed by
+ * control_release_reply(); the client only points to it. */
+struct control_hold {
+	struct control_client *client; /* NULL once the client is gone */
+	char *reply;                   /* the serialized answer, once known */
+	char *error;                   /* set when released with an error first */
+	bool released;                 /* released while its handler still ran */
 };
 
 struct control {
@@ -70,6 +80,9 @@ struct control {
 
 	struct control_client *clients;
 	json_tokener *tokener;
+
+	struct control_client *dispatching; /* whose handler runs now */
+	struct control_hold *new_hold;      /* what that handler asked for */
 };
 
 static void client_free(struct control_client *c)
@@ -82,6 +95,10 @@ static void client_free(struct control_client *c)
 		c->ctl->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (c->held)
+		c->held->client = NULL;
+	if (c->ctl->dispatching == c)
+		c->ctl->dispatching = NULL;
 	/* Unreferencing the source from inside its own callback is fine:
 	 * sd-event keeps a dispatching source alive until it returns. */
 	sd_event_source_disable_unref(c->source);
@@ -173,6 +190,17 @@ static const struct control_command *control_find(const struct control *ctl, con
 	return NULL;
 }
 
+static char *error_json(const char *message)
+{
+	struct json_object *obj = json_object_new_object();
+	json_object_object_add(obj, "ok", json_object_new_boolean(0));
+	json_object_object_add(obj, "error", json_object_new_string(message));
+	char *s = xasprintf("%s\n", json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+	return s;
+}
+
 static void client_dispatch(struct control_client *c, struct json_object *request,
 			    const char *cmd)
 {
@@ -185,24 +213,95 @@ static void client_dispatch(struct control_client *c, struct json_object *reques
 
 	struct json_object *reply = NULL;
 	_cleanup_free_ char *error = NULL;
+	c->ctl->dispatching = c;
+	c->ctl->new_hold = NULL;
 	int r = command->fn(command->userdata, request, &reply, &error);
+	struct control_hold *hold = c->ctl->new_hold;
+	c->ctl->dispatching = NULL;
+	c->ctl->new_hold = NULL;
 	if (r >= 0 && reply && !json_object_is_type(reply, json_type_object)) {
 		r = -EINVAL;
 		free(error);
 		error = xasprintf("internal error: reply to '%s' is not an object", cmd);
 	}
+	char *text;
 	if (r < 0) {
 		json_object_put(reply);
-		client_queue_error(c, error ? error : strerror(-r));
+		text = error_json(error ? error : strerror(-r));
+	} else {
+		if (!reply)
+			reply = json_object_new_object();
+		if (!json_object_object_get_ex(reply, "ok", NULL))
+			json_object_object_add(reply, "ok", json_object_new_boolean(1));
+		text = xasprintf("%s\n", json_object_to_json_string_ext(
+			reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(reply);
+	}
+	if (hold && hold->released) {
+		/* Released before the handler returned (or with an error). */
+		if (hold->error) {
+			free(text);
+			text = error_json(hold->error);
+		}
+		free(hold->error);
+		free(hold);
+		hold = NULL;
+	}
+	if (hold) {
+		hold->reply = text;
+		c->held = hold;
 		return;
 	}
+	client_queue(c, text, strlen(text));
+	free(text);
+}
 
-	if (!reply)
-		reply = json_object_new_object();
-	if (!json_object_object_get_ex(reply, "ok", NULL))
-		json_object_object_add(reply, "ok", json_object_new_boolean(1));
-	client_queue_json(c, reply);
-	json_object_put(reply);
+struct control_hold *control_hold_reply(struct control *ctl)
+{
+	if (!ctl || !ctl->dispatching || ctl->new_hold)
+		return ctl ? ctl->new_hold : NULL;
+	struct control_hold *h = xcalloc(1, sizeof(*h));
+	h->client = ctl->dispatching;
+	ctl->new_hold = h;
+	return h;
+}
+
+static bool client_update(struct control_client *c);
+static void client_process_input(struct control_client *c);
+static int client_flush(struct control_client *c);
+
+void control_release_reply(struct control_hold *h, const char *error)
+{
+	if (!h)
+		return;
+	struct control_client *c = h->client;
+	if (!h->reply) {
+		/* Its handler still runs: client_dispatch() finishes the job. */
+		h->released = true;
+		h->error = error ? xstrdup(error) : NULL;
+		return;
+	}
+	if (c) {
+		c->held = NULL;
+		if (error) {
+			_cleanup_free_ char *e = error_json(error);
+			client_queue(c, e, strlen(e));
+			c->closing = true;
+		} else {
+			client_queue(c, h->reply, strlen(h->reply));
+		}
+	}
+	free(h->reply);
+	free(h);
+	if (!c)
+		return;
+	/* Answer what the client sent meanwhile, as on_client_io() would. */
+	client_process_input(c);
+	if (client_flush(c) < 0) {
+		client_free(c);
+		return;
+	}
+	client_update(c);
 }
 
 /* Parses one request line (without its newline).  Returns false when the
@@ -270,7 +369,7 @@ static void client_process_input(struct control_client *c)
 
 	if (!c->in)
 		return; /* nothing read yet */
-	while (!c->closing && client_pending_output(c) < OUTPUT_HIGH_WATER) {
+	while (!c->closing && !c->held && client_pending_output(c) < OUTPUT_HIGH_WATER) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
 		size_t len;
 		if (nl)
@@ -343,13 +442,13 @@ static bool client_update(struct control_client *c)
 {
 	bool output = client_pending_output(c) > 0;
 
-	if (!output && (c->closing || c->eof)) {
+	if (!output && !c->held && (c->closing || c->eof)) {
 		client_free(c);
 		return false;
 	}
 
 	uint32_t events = 0;
-	if (!c->closing && !c->eof && client_pending_output(c) < OUTPUT_HIGH_WATER)
+	if (!c->closing && !c->eof && !c->held && client_pending_output(c) < OUTPUT_HIGH_WATER)
 		events |= EPOLLIN;
 	if (output)
 		events |= EPOLLOUT;

@@ -11,7 +11,8 @@
  * get an error answer and the connection is closed.
  *
  * The server runs on the core's sd-event loop, never blocks, and serves many
- * clients at once.  Handlers run on the main thread and answer synchronously.
+ * clients at once.  Handlers run on the main thread and answer synchronously,
+ * or hold their answer back (control_hold_reply()) until something is done.
  */
 #ifndef CIRCD_CONTROL_H
 #define CIRCD_CONTROL_H
@@ -35,6 +36,15 @@ int control_new(struct control **out, sd_event *e, const char *socket_path,
 		const char *group_name, char **error);
 int control_add_command(struct control *ctl, const char *cmd, control_handler_fn fn,
 			void *userdata);
+/* For a handler whose answer must wait (the journal's durability): called
+ * during the handler, it keeps the answer the handler returns, and the
+ * connection reads no further request, until control_release_reply(h,
+ * NULL) sends it; with an error message instead, that error is sent and
+ * the connection closes.  Call release exactly once (it frees h; if the
+ * client is gone by then, it only frees).  NULL outside a handler. */
+struct control_hold;
+struct control_hold *control_hold_reply(struct control *ctl);
+void control_release_reply(struct control_hold *h, const char *error);
 /* Closes every client, removes the socket file. */
 void control_free(struct control *ctl);
 

@@ -65,6 +65,19 @@ void core_schema_source(struct plugin_registry *reg, struct config_schema_source
 
 /* ---- flushing: the one place that commits ---- */
 
+static void journal_fatal(struct core *core, const char *what, int r)
+{
+	/* The journal could not make the batch durable (disk full, I/O
+	 * error).  Nothing of it was acknowledged.  Stopping is the only
+	 * honest answer: a daemon that keeps accepting returns it cannot
+	 * record would lose them.  systemd restarts us; devices re-deliver
+	 * what was not acknowledged. */
+	log_err("journal %s: %s failed (%s): stopping so that nothing unrecorded is "
+		"acknowledged", journal_path(core->journal), what, strerror(-r));
+	core->journal_failed = true;
+	sd_event_exit(core->event, 3);
+}
+
 void core_flush(struct core *core)
 {
 	/* After a failed commit nothing may be written, fed or acknowledged
@@ -82,19 +95,58 @@ void core_flush(struct core *core)
 	}
 	bool wrote = journal_dirty(core->journal);
 	uint64_t commit_start_usec = now_monotonic_usec();
+	/* Written, not yet durable: the after-commit actions run when the
+	 * durability thread says so (on_durable()).  While stopping there is
+	 * no loop to wait in: drain here. */
 	int r = journal_commit(core->journal);
 	metrics_on_commit(core, commit_start_usec, wrote, r);
-	if (r < 0) {
-		/* The journal could not make the batch durable (disk full, I/O
-		 * error).  Nothing of it was acknowledged.  Stopping is the only
-		 * honest answer: a daemon that keeps accepting returns it cannot
-		 * record would lose them.  systemd restarts us; devices re-deliver
-		 * what was not acknowledged. */
-		log_err("journal %s: commit failed (%s): stopping so that nothing unrecorded is "
-			"acknowledged", journal_path(core->journal), strerror(-r));
-		core->journal_failed = true;
-		sd_event_exit(core->event, 3);
+	if (r == 0 && core->stopping)
+		r = journal_wait_durable(core->journal);
+	if (r < 0)
+		journal_fatal(core, "commit", r);
+}
+
+static void release_reply(void *userdata, uint64_t arg)
+{
+	control_release_reply(userdata, NULL);
+}
+
+static void drop_reply(void *userdata, uint64_t arg)
+{
+	control_release_reply(userdata, "the journal failed: the change is not confirmed durable");
+}
+
+void core_flush_reply(struct core *core)
+{
+	core_flush(core);
+	if (core->journal_failed) {
+		control_release_reply(control_hold_reply(core->control),
+				      "the journal failed: the change is not confirmed durable");
+		return;
 	}
+	if (!journal_durable_pending(core->journal))
+		return;
+	struct control_hold *h = control_hold_reply(core->control);
+	if (h)
+		journal_after_commit_full(core->journal, release_reply, drop_reply, h, 0);
+}
+
+/* The durability thread made commits durable: release their actions. */
+static int on_durable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct core *core = userdata;
+	if (core->journal_failed)
+		return 0;
+	int r = journal_dispatch_durable(core->journal);
+	if (r < 0) {
+		journal_fatal(core, "sync", r);
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+		return 0;
+	}
+	/* The actions may have written (and queued more). */
+	if (journal_dirty(core->journal))
+		core_flush(core);
+	return 0;
 }
 
 /* ---- inbox ---- */
@@ -440,6 +492,12 @@ int core_start_instance(struct core *core, enum instance_role role, struct confi
 
 void core_stop_instance(struct core *core, struct instance *inst)
 {
+	/* What is committed for it is handed over while it still runs. */
+	if (!core->journal_failed) {
+		int r = journal_wait_durable(core->journal);
+		if (r < 0)
+			journal_fatal(core, "sync", r);
+	}
 	instance_stop(inst);
 	/* Handed over but never taken: back to pending, as they were (they
 	 * certainly did not leave, so they are not "maybe sent"). */
@@ -456,6 +514,13 @@ void core_stop_instance(struct core *core, struct instance *inst)
 	/* What it posted before stopping still belongs to the journal. */
 	process_inbox(core, SIZE_MAX);
 	core_flush(core);
+	/* Pending actions may point at it (a forwarder's hand-over): run them
+	 * now, before the caller frees it. */
+	if (!core->journal_failed) {
+		int r = journal_wait_durable(core->journal);
+		if (r < 0)
+			journal_fatal(core, "sync", r);
+	}
 }
 
 void core_link_stations(struct core *core)
@@ -579,6 +644,8 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 		goto out;
 	}
 	sd_event_add_io(core->event, &core->inbox_source, core->inbox.efd, EPOLLIN, on_inbox, core);
+	sd_event_add_io(core->event, &core->durable_source, journal_durable_fd(core->journal), EPOLLIN,
+			on_durable, core);
 	sd_event_add_signal(core->event, NULL, SIGTERM, on_sigterm, core);
 	sd_event_add_signal(core->event, NULL, SIGINT, on_sigterm, core);
 	sd_event_add_signal(core->event, NULL, SIGHUP, on_sighup, core);
@@ -634,6 +701,15 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 	core->state = "stopping";
 	core->stopping = true;
 	sd_notify(0, "STOPPING=1");
+	/* Drain: what is committed becomes durable and its actions run while
+	 * the devices and upstreams they address still run. */
+	if (!core->journal_failed) {
+		r = journal_wait_durable(core->journal);
+		if (r < 0) {
+			journal_fatal(core, "sync", r);
+			exit_code = 3;
+		}
+	}
 out:
 	/* Devices first (their last events are still journaled), then the
 	 * upstreams (what they answered is committed). */
@@ -675,6 +751,7 @@ out:
 	metrics_stop(core);
 	free(core->socket_path);
 	sd_event_source_disable_unref(core->inbox_source);
+	sd_event_source_disable_unref(core->durable_source);
 	sd_event_source_disable_unref(core->status_timer);
 	sd_event_source_disable_unref(core->watchdog_timer);
 	sd_event_source_disable_unref(core->prune_timer);

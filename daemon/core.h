@@ -44,6 +44,7 @@ struct core {
 
 	struct mailbox inbox;
 	sd_event_source *inbox_source;
+	sd_event_source *durable_source; /* the journal's "durable up to N" */
 
 	struct instance **devices;
 	size_t n_devices;
@@ -88,6 +89,9 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 /* Write anything pending in the journal and run its after-commit actions.
  * A failed commit stops the daemon (see core.c for why). */
 void core_flush(struct core *core);
+/* For a control handler that promises durability: core_flush(), and hold
+ * the handler's answer until what is written is durable. */
+void core_flush_reply(struct core *core);
 
 /* Option schemas for config_check_options(): plugins from the registry,
  * roles from the stations. */

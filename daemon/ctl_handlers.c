@@ -632,7 +632,7 @@ static int exception_action(struct core *core, json_object *req, json_object **r
 	for (size_t i = 0; i < core->n_upstreams; i++)
 		forwarder_wake(core->upstreams[i]->fw);
 	/* Answer only once it is durable. */
-	core_flush(core);
+	core_flush_reply(core);
 	*reply = json_object_new_object();
 	json_object_object_add(*reply, "id", json_object_new_int64(id));
 	return 0;

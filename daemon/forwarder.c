@@ -35,6 +35,9 @@ struct forwarder {
 	size_t run_len;
 	struct txn_msg **staged; /* marked inflight, handed over after commit */
 	size_t n_staged, cap_staged;
+	/* Counted since the start: staged[0] is number handed_total.  Each
+	 * hand-over hands what was staged up to its own commit only. */
+	uint64_t staged_total, handed_total;
 };
 
 struct forwarder *forwarder_new(struct core *core, struct instance *upstream)
@@ -148,12 +151,55 @@ static struct txn_msg *txn_from_delivery(struct forwarder *fw, struct journal_de
 	return t;
 }
 
+struct hand_over_batch {
+	struct forwarder *fw;
+	uint64_t upto; /* staged_total when queued */
+	uint64_t commit; /* the commit that marked them inflight */
+};
+
+/* Staged ones that will not be handed over (the upstream paused or is
+ * stopping before their commit was durable): back to pending, as they
+ * were.  Order is kept: they are the newest of the window. */
+static void take_back_staged(struct forwarder *fw)
+{
+	for (size_t i = 0; i < fw->n_staged; i++) {
+		struct txn_msg *t = fw->staged[i];
+		journal_set_delivery(fw->core->journal, t->txn.id, fw->up->name, "pending",
+				     t->txn.attempts, t->txn.maybe_sent, NULL, NULL);
+		if (fw->window)
+			fw->window--;
+		txn_msg_free(t);
+	}
+	fw->handed_total += fw->n_staged;
+	fw->n_staged = 0;
+}
+
 static void hand_over(void *userdata, uint64_t arg)
 {
-	struct forwarder *fw = userdata;
-	for (size_t i = 0; i < fw->n_staged; i++)
+	struct hand_over_batch *b = userdata;
+	struct forwarder *fw = b->fw;
+	size_t n = (size_t)(b->upto - fw->handed_total);
+	if (n > fw->n_staged)
+		n = fw->n_staged;
+	if (n && atomic_load(&fw->up->stop_requested)) {
+		take_back_staged(fw);
+		n = 0;
+	}
+	if (n && journal_trace)
+		log_debug("%s: handing over %zu transaction(s), %lld..%lld, of commit %llu (durable)",
+			  fw->up->name, n, (long long)fw->staged[0]->txn.id,
+			  (long long)fw->staged[n - 1]->txn.id, (unsigned long long)b->commit);
+	for (size_t i = 0; i < n; i++)
 		instance_submit_txn(fw->up, fw->staged[i]);
-	fw->n_staged = 0;
+	memmove(fw->staged, fw->staged + n, (fw->n_staged - n) * sizeof(*fw->staged));
+	fw->n_staged -= n;
+	fw->handed_total += n;
+	free(b);
+}
+
+static void drop_hand_over(void *userdata, uint64_t arg)
+{
+	free(userdata); /* the staged ones stay for forwarder_free() */
 }
 
 static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -211,13 +257,19 @@ void forwarder_feed_if_woken(struct forwarder *fw)
 			fw->staged = xrealloc(fw->staged, fw->cap_staged * sizeof(*fw->staged));
 		}
 		fw->staged[fw->n_staged++] = txn_from_delivery(fw, &d[i]);
+		fw->staged_total++;
 		fw->cursor = d[i].txn_id;
 		fw->window++;
 		journal_delivery_clear(&d[i]);
 	}
 	free(d);
-	if (fw->n_staged)
-		journal_after_commit(fw->core->journal, hand_over, fw, 0);
+	if (n > 0) {
+		struct hand_over_batch *b = xcalloc(1, sizeof(*b));
+		b->fw = fw;
+		b->upto = fw->staged_total;
+		b->commit = journal_commit_count(fw->core->journal) + journal_dirty(fw->core->journal);
+		journal_after_commit_full(fw->core->journal, hand_over, drop_hand_over, b, 0);
+	}
 	/* A full window may leave more pending: look again when answers come. */
 	if (n == FORWARDER_WINDOW)
 		fw->woken = true;
@@ -238,7 +290,10 @@ static void pause_upstream(struct forwarder *fw)
 	fw->paused = true;
 	fw->retry_at = now_monotonic_usec() + delay;
 	/* Take back what the worker has not taken yet: order is kept because
-	 * everything from the failed one on goes back to pending. */
+	 * everything from the failed one on goes back to pending.  That
+	 * includes what is staged for a hand-over still waiting for its
+	 * commit to be durable. */
+	take_back_staged(fw);
 	for (struct mailbox_node *n = mailbox_take_all(&fw->up->txns); n;) {
 		struct txn_msg *t = (struct txn_msg *)n;
 		n = n->next;

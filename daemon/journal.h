@@ -1,17 +1,38 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The journal: circd's durable memory (SQLite, WAL, synchronous=FULL).
+ * The journal: circd's durable memory (SQLite, WAL; made durable by the
+ * journal's own durability thread, see journal.c).
  *
  * Invariants:
- *  - One connection, owned by the main thread.  Nothing else touches it.
+ *  - One connection, owned by the main thread, does every write and every
+ *    read.  The durability thread has its own descriptor of the WAL (to
+ *    fdatasync it) and its own connection (only for checkpoints).
  *  - Writes are grouped: journal_begin() opens a write transaction lazily;
  *    the main loop calls journal_commit() once per dispatch, so events that
- *    arrive together share one fsync.  Anything that acknowledges a write to
- *    the outside world (a device, an upstream, a control client) happens
- *    only after journal_commit() returned 0: callers queue such actions with
- *    journal_after_commit().
- *  - A commit that fails is fatal for the process (see core.c): the journal
- *    never runs without persistence, and nothing not committed was acked.
+ *    arrive together share one commit.  journal_commit() returning 0 means
+ *    WRITTEN: the batch is in the WAL (the page cache), reads on the main
+ *    thread see it at once, a crash of the process (SIGKILL) does not lose
+ *    it; power loss may, until it is DURABLE.  Each commit gets the next
+ *    sequence number (journal_commit_count()); it is durable once the
+ *    durability thread has completed an fdatasync() of the WAL that began
+ *    after the commit was written, and has said so (journal_durable_fd()
+ *    becomes readable; journal_dispatch_durable() takes the news).
+ *  - Anything that acknowledges a write to the outside world (a device, an
+ *    upstream, a control client) happens only after the commit holding that
+ *    write is DURABLE: callers queue such actions with journal_after_commit()
+ *    and they run, in the order queued, from journal_dispatch_durable() (or
+ *    from journal_commit() / journal_wait_durable() when already durable).
+ *    An action queued inside a transaction waits for that transaction's
+ *    commit; one queued outside waits for everything committed so far.
+ *    Actions never run inside journal_after_commit() itself.
+ *  - A commit that fails, a failed sync and a failed checkpoint are fatal
+ *    for the process (see core.c): the journal never runs without
+ *    persistence, every action still queued is dropped (its drop callback,
+ *    if any, runs; the action does not), journal_commit() fails from then
+ *    on, and nothing not durable was acked.
+ *  - journal_close() drains: the thread syncs everything committed before it
+ *    stops; actions not yet run are dropped (the daemon is stopping).  Call
+ *    journal_wait_durable() first to run them instead.
  *  - Deliveries move pending -> inflight -> done | rejected | dead, and a
  *    staff member may move rejected/dead -> pending (retry) or -> dismissed.
  *    Only rows whose deliveries are all done/dismissed are ever pruned.
@@ -40,14 +61,42 @@ const char *journal_path(struct journal *j);
 
 /* Group commit. */
 int journal_begin(struct journal *j);
-/* 0, or -EIO with the SQLite message logged; on failure the transaction is
- * rolled back and the after-commit actions are discarded (not run). */
+/* Writes the open transaction (0: written, durability pending; see the top)
+ * and runs the queued actions that are durable already.  -EIO (or
+ * -ENOSPC) with the SQLite message logged; on failure the transaction is
+ * rolled back, every queued action is dropped, and the journal is failed. */
 int journal_commit(struct journal *j);
 bool journal_dirty(struct journal *j);
 typedef void (*journal_action_fn)(void *userdata, uint64_t arg);
 void journal_after_commit(struct journal *j, journal_action_fn fn, void *userdata, uint64_t arg);
+/* The same with a drop callback, run instead of fn when the action is
+ * dropped (failure, close): to free what userdata holds. */
+void journal_after_commit_full(struct journal *j, journal_action_fn fn, journal_action_fn drop,
+			       void *userdata, uint64_t arg);
 /* Statistics for the benchmark and status: commits and rows. */
 uint64_t journal_commit_count(struct journal *j);
+
+/* ---- durability (main thread) ---- */
+
+/* An eventfd that becomes readable when the durability thread made
+ * progress (or failed): then call journal_dispatch_durable(). */
+int journal_durable_fd(struct journal *j);
+/* Takes the thread's news and runs the actions whose commits are durable.
+ * 0, or -EIO when a sync failed (logged; fatal, as a failed commit). */
+int journal_dispatch_durable(struct journal *j);
+/* Commits what is open, blocks until everything committed is durable and
+ * runs the released actions (again if they wrote).  For shutdown and tests. */
+int journal_wait_durable(struct journal *j);
+/* The highest commit the main thread knows to be durable. */
+uint64_t journal_durable_count(struct journal *j);
+/* Something is written but not durable, or an action waits. */
+bool journal_durable_pending(struct journal *j);
+/* Tests only: replace fdatasync(wal_fd) in the durability thread (to hold
+ * it, or to make it fail).  NULL restores fdatasync(). */
+void journal_set_sync_fn(struct journal *j, int (*fn)(int fd));
+/* Set from CIRCD_TRACE_DURABILITY at open: debug lines per commit and per
+ * hand-over, for tests/integration/test_durable_order.py. */
+extern bool journal_trace;
 
 struct journal_txn_in {
 	const char *kind;       /* "checkin", "checkout", "alarm", ... */

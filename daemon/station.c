@@ -186,6 +186,16 @@ struct pending_command {
 	char *name, *text;
 };
 
+static void free_pending_command(void *userdata, uint64_t arg)
+{
+	struct pending_command *p = userdata;
+	(void)arg;
+	free(p->device);
+	free(p->name);
+	free(p->text);
+	free(p);
+}
+
 static void send_pending_command(void *userdata, uint64_t arg)
 {
 	struct pending_command *p = userdata;
@@ -216,8 +226,11 @@ uint64_t station_command(struct station *st, struct instance *dev, const struct 
 	if (cmd->text)
 		p->cmd.text = p->text = xstrdup(cmd->text);
 	uint64_t id = p->cmd.id;
-	if (journal_dirty(st->core->journal))
-		journal_after_commit(st->core->journal, send_pending_command, p, 0);
+	/* Not before what is written so far is durable (and after any command
+	 * still waiting for that: order). */
+	if (journal_durable_pending(st->core->journal))
+		journal_after_commit_full(st->core->journal, send_pending_command,
+					  free_pending_command, p, 0);
 	else
 		send_pending_command(p, 0);
 	return id;

@@ -726,7 +726,7 @@ static int control_item(struct station *st, json_object *req, bool renew, json_o
 	if (!it) {
 		it = item_add(&sc->s, item, renew);
 		item_submit(st, it);
-		core_flush(st->core); /* answer once it is durable */
+		core_flush_reply(st->core); /* answer once it is durable */
 	}
 	*reply = sc_item_json(it);
 	return 0;

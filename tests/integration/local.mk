@@ -81,3 +81,5 @@ TESTS += tests/integration/test_bookdrop_offline.py tests/integration/test_bookd
 	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py
 EXTRA_DIST += tests/integration/test_bookdrop_offline.py tests/integration/test_bookdrop_binfull.py \
 	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py
+TESTS += tests/integration/test_durable_order.py
+EXTRA_DIST += tests/integration/test_durable_order.py

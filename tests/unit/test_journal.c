@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,7 +73,9 @@ static void test_creates_schema_with_wal_and_full_sync(void **state)
 {
 	struct journal *j = open_ok();
 	assert_int_equal(count(j, "PRAGMA user_version"), JOURNAL_SCHEMA_VERSION);
-	assert_int_equal(count(j, "PRAGMA synchronous"), 2); /* FULL */
+	/* NORMAL: commits are not synced by SQLite (the durability thread
+	 * does it, tests below); checkpoints and WAL restarts still are. */
+	assert_int_equal(count(j, "PRAGMA synchronous"), 1);
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(journal_db(j), "PRAGMA journal_mode", -1, &st, NULL);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -173,8 +176,132 @@ static void test_after_commit_actions_run_only_after_commit(void **state)
 	journal_after_commit(j, action, NULL, 5);
 	assert_int_equal(actions_run, 0);
 	assert_int_equal(journal_commit(j), 0);
+	/* Written, not yet known durable: the action waits. */
+	assert_int_equal(actions_run, 0);
+	assert_int_equal(journal_wait_durable(j), 0);
 	assert_int_equal(actions_run, 5);
+	assert_true(journal_durable_count(j) >= journal_commit_count(j));
 	journal_close(j);
+}
+
+/* The durability thread's sync, held until the test lets it go. */
+static int gate_pipe[2] = { -1, -1 };
+static int syncs_done;
+static int held_sync(int fd)
+{
+	char c;
+	if (read(gate_pipe[0], &c, 1) != 1)
+		return -1;
+	int r = fdatasync(fd);
+	__atomic_add_fetch(&syncs_done, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static void release_one_sync(void)
+{
+	assert_int_equal(write(gate_pipe[1], "x", 1), 1);
+}
+
+/* Waits until the thread reports (no timing assumption: 20 s only so that
+ * a broken build fails instead of hanging). */
+static void wait_report(struct journal *j)
+{
+	struct pollfd p = { .fd = journal_durable_fd(j), .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 20000), 1);
+}
+
+static int dropped;
+static void drop_action(void *userdata, uint64_t arg) { dropped += (int)arg; }
+
+static void test_actions_wait_for_the_durability_confirmation(void **state)
+{
+	assert_int_equal(pipe(gate_pipe), 0);
+	struct journal *j = open_ok();
+	journal_set_sync_fn(j, held_sync);
+	actions_run = 0;
+	syncs_done = 0;
+	add(j, "A", 1);
+	journal_after_commit(j, action, NULL, 1);
+	assert_int_equal(journal_commit(j), 0);
+	/* A second commit, and an action queued outside a transaction (it
+	 * waits for everything committed so far, i.e. both). */
+	add(j, "B", 2);
+	journal_after_commit(j, action, NULL, 10);
+	assert_int_equal(journal_commit(j), 0);
+	journal_after_commit(j, action, NULL, 100);
+	assert_int_equal(journal_commit_count(j) - journal_durable_count(j), 2);
+	assert_true(journal_durable_pending(j));
+	/* Nothing is durable: no news, no action, however often we look. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(journal_dispatch_durable(j), 0);
+		assert_int_equal(journal_commit(j), 0);
+	}
+	assert_int_equal(actions_run, 0);
+	/* Let exactly one sync through: it began after both commits (it was
+	 * asked for by the first and took the newest target when it started,
+	 * or it is the one for both), so everything is released. */
+	release_one_sync();
+	while (journal_durable_count(j) < journal_commit_count(j)) {
+		wait_report(j);
+		assert_int_equal(journal_dispatch_durable(j), 0);
+		if (journal_durable_count(j) < journal_commit_count(j))
+			release_one_sync();
+	}
+	assert_int_equal(actions_run, 111);
+	assert_false(journal_durable_pending(j));
+	/* A sync that starts later covers only what was committed before it:
+	 * commit, then hold the sync, commit again: the second waits. */
+	int before = syncs_done;
+	add(j, "C", 3);
+	journal_after_commit(j, action, NULL, 1000);
+	assert_int_equal(journal_commit(j), 0);
+	release_one_sync();
+	wait_report(j);
+	assert_int_equal(journal_dispatch_durable(j), 0);
+	assert_int_equal(syncs_done, before + 1);
+	assert_int_equal(actions_run, 1111);
+	/* Closing drains: the thread syncs what is committed (let it). */
+	add(j, "D", 4);
+	journal_after_commit_full(j, action, drop_action, NULL, 10000);
+	assert_int_equal(journal_commit(j), 0);
+	dropped = 0;
+	release_one_sync();
+	journal_close(j);
+	assert_int_equal(actions_run, 1111); /* not run by close... */
+	assert_int_equal(dropped, 10000);    /* ...but dropped */
+	assert_int_equal(syncs_done, before + 2);
+	close(gate_pipe[0]);
+	close(gate_pipe[1]);
+}
+
+static int failing_sync(int fd)
+{
+	errno = EIO;
+	return -1;
+}
+
+static void test_failed_sync_is_fatal(void **state)
+{
+	struct journal *j = open_ok();
+	journal_set_sync_fn(j, failing_sync);
+	actions_run = 0;
+	dropped = 0;
+	add(j, "A", 1);
+	journal_after_commit_full(j, action, drop_action, NULL, 1);
+	assert_int_equal(journal_commit(j), 0); /* written */
+	wait_report(j);
+	assert_int_equal(journal_dispatch_durable(j), -EIO);
+	assert_int_equal(actions_run, 0);
+	assert_int_equal(dropped, 1);
+	/* Fail-stop: nothing more is written or released. */
+	assert_true(add(j, "B", 2) < 0);
+	assert_int_equal(journal_commit(j), -EIO);
+	journal_after_commit_full(j, action, drop_action, NULL, 2);
+	assert_int_equal(journal_dispatch_durable(j), -EIO);
+	assert_int_equal(journal_wait_durable(j), -EIO);
+	assert_int_equal(actions_run, 0);
+	journal_close(j);
+	assert_int_equal(dropped, 3);
 }
 
 static void test_uncommitted_work_is_lost_on_crash_committed_survives(void **state)
@@ -290,6 +417,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_from_version_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit_and_dedupe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_after_commit_actions_run_only_after_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actions_wait_for_the_durability_confirmation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_sync_is_fatal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uncommitted_work_is_lost_on_crash_committed_survives, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_state_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keeps_anything_unfinished, setup, teardown),
