@@ -83,3 +83,7 @@ EXTRA_DIST += tests/integration/test_bookdrop_offline.py tests/integration/test_
 	tests/integration/test_bookdrop_sorter_faults.py tests/integration/test_bookdrop_check.py
 TESTS += tests/integration/test_durable_order.py
 EXTRA_DIST += tests/integration/test_durable_order.py
+
+# ./quickstart demo shows what the README says (tools/circd-demo, ~40 s)
+TESTS += tests/integration/test_demo.py
+EXTRA_DIST += tests/integration/test_demo.py
