@@ -51,7 +51,9 @@ struct feig {
 	bool stopping;
 	unsigned backoff_ms;
 
-	/* error accounting: totals for the logs, a run for the health */
+	/* error accounting: totals for the logs and the health reasons (a
+	 * timeout = nothing at all came; bytes that make no good answer = a
+	 * bad frame), a run for the health */
 	uint64_t bad_frames, timeouts, rf_errors;
 	unsigned error_run;     /* bad or missing answers in a row */
 	unsigned rf_error_run;  /* inventories answered 0x83 in a row */
@@ -64,6 +66,10 @@ struct feig {
 };
 
 void feig_set_health(struct feig *f, enum circd_health h, const char *why);
+/* The error totals in words, "bad frames N, timeouts N, RF errors N", for
+ * the health reasons and the log line at stop. */
+#define FEIG_COUNTS_MAX 96
+void feig_counts(const struct feig *f, char *buf, size_t size);
 /* Sleep in host->wait() (also on fd, if >= 0); false when asked to stop. */
 bool feig_pause(struct feig *f, int fd, int ms);
 /* Close the port and go OFFLINE; run() reconnects with backoff. */

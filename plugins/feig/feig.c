@@ -13,10 +13,14 @@
  * system information back.
  *
  * Health: OK while the reader answers; DEGRADED after several bad or
- * missing answers in a row (each one counted, logged at debug, the input
- * drained); OFFLINE when the port is gone (a USB reader unplugged:
- * LIBUSB_ERROR_NO_DEVICE), reopened with backoff (for USB, at once when
- * libusb reports the reader's arrival).
+ * missing answers in a row (each one counted -- a bad frame when bytes came
+ * that make no good answer, a timeout when nothing came -- logged at debug
+ * with the totals, the input drained); OFFLINE when the port is gone (a USB
+ * reader unplugged: LIBUSB_ERROR_NO_DEVICE), reopened with backoff (for
+ * USB, at once when libusb reports the reader's arrival).  The DEGRADED and
+ * OFFLINE reasons carry the totals (bad frames, timeouts, RF errors), so
+ * `circctl status` shows them; they are logged at info when the plugin
+ * stops.
  */
 #include "config.h"
 
@@ -40,11 +44,20 @@ void feig_set_health(struct feig *f, enum circd_health h, const char *why)
 	f->host->set_health(f->inst, h, why);
 }
 
+void feig_counts(const struct feig *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "bad frames %llu, timeouts %llu, RF errors %llu",
+		 (unsigned long long)f->bad_frames, (unsigned long long)f->timeouts,
+		 (unsigned long long)f->rf_errors);
+}
+
 void feig_port_lost(struct feig *f, const char *why)
 {
-	char reason[TRANSPORT_REASON_MAX];
+	char reason[TRANSPORT_REASON_MAX + FEIG_COUNTS_MAX + 4], counts[FEIG_COUNTS_MAX];
 
-	snprintf(reason, sizeof(reason), "%s", why);
+	/* why may be the port's own reason, gone with the close below */
+	feig_counts(f, counts, sizeof(counts));
+	snprintf(reason, sizeof(reason), "%s (%s)", why, counts);
 	feig_port_close(f);
 	feig_set_health(f, CIRCD_HEALTH_OFFLINE, reason);
 }
@@ -295,6 +308,11 @@ static int feig_run(void *state)
 	}
 	/* answer what is still queued */
 	handle_commands(f);
+	if (f->bad_frames || f->timeouts || f->rf_errors) {
+		char counts[FEIG_COUNTS_MAX];
+		feig_counts(f, counts, sizeof(counts));
+		f->host->log(f->inst, CIRCD_LOG_INFO, "%s", counts);
+	}
 	return 0;
 }
 

@@ -25,18 +25,29 @@ static void count_error(struct feig *f, const char *what)
 	f->host->log(f->inst, CIRCD_LOG_DEBUG,
 		     "%s (bad frames %llu, timeouts %llu); resynchronising", what,
 		     (unsigned long long)f->bad_frames, (unsigned long long)f->timeouts);
-	if (f->error_run >= DEGRADED_AFTER && f->health == CIRCD_HEALTH_OK)
-		feig_set_health(f, CIRCD_HEALTH_DEGRADED, "reader answers badly or not at all");
+	if (f->error_run >= DEGRADED_AFTER && f->health == CIRCD_HEALTH_OK) {
+		char why[160], counts[FEIG_COUNTS_MAX];
+		feig_counts(f, counts, sizeof(counts));
+		snprintf(why, sizeof(why), "reader answers badly or not at all (%s)", counts);
+		feig_set_health(f, CIRCD_HEALTH_DEGRADED, why);
+	}
 	if (feig_port_is_open(f) && feig_port_drain(f, true) == -ENODEV)
 		feig_port_lost(f, "unplugged (while resynchronising)");
 }
 
-/* Read until one whole frame is in f->rx; 0 and *len, or a negative errno. */
-static int read_frame(struct feig *f, size_t *len)
+/*
+ * Read until one whole frame is in f->rx: 0 and *len, -ETIMEDOUT when no
+ * whole frame came in time, -EBADMSG for a length no answer can have, or
+ * a negative errno from the port.  *got is what did arrive (0 = silence):
+ * a timeout after some bytes is a garbled or truncated answer, not a
+ * missing one (garbage whose first byte claims a longer frame ends so).
+ */
+static int read_frame(struct feig *f, size_t *len, size_t *got)
 {
 	uint64_t deadline = f->host->now_monotonic_usec() + ANSWER_TIMEOUT_MS * 1000ull;
 	size_t have = 0, need = 0;
 
+	*got = 0;
 	for (;;) {
 		if (!need || have < need) {
 			int r = feig_frame_length(f->rx, have, &need);
@@ -60,6 +71,7 @@ static int read_frame(struct feig *f, size_t *len)
 		if (n < 0)
 			return (int)n;
 		have += (size_t)n;
+		*got = have;
 	}
 }
 
@@ -67,7 +79,7 @@ int feig_request(struct feig *f, uint8_t cmd, const uint8_t *data, size_t len,
 		 struct feig_answer *a)
 {
 	uint8_t req[64];
-	size_t alen = 0;
+	size_t alen = 0, got = 0;
 	int r, n;
 
 	if (!feig_port_is_open(f))
@@ -80,12 +92,18 @@ int feig_request(struct feig *f, uint8_t cmd, const uint8_t *data, size_t len,
 		return n;
 	r = stale < 0 ? (int)stale : feig_port_write(f, req, (size_t)n, WRITE_TIMEOUT_MS);
 	if (r == 0)
-		r = read_frame(f, &alen);
+		r = read_frame(f, &alen, &got);
 	if (r == -ECANCELED)
 		return r;
-	if (r == -ETIMEDOUT) {
+	if (r == -ETIMEDOUT && got == 0) {
 		f->timeouts++;
 		count_error(f, "no answer");
+		return -EBADMSG;
+	}
+	if (r == -ETIMEDOUT) {
+		/* bytes came, but not the frame they announced */
+		f->bad_frames++;
+		count_error(f, "incomplete or garbled answer");
 		return -EBADMSG;
 	}
 	if (r == -EBADMSG) {

@@ -12,11 +12,12 @@ one at the sim device).
 
 No crash; every new book is exactly one checkin; the lingering books are
 neither gone nor back (each reader reported each tag seen once, gone once);
-every spoiled answer is counted where the plugins count them: feig in its
-debug lines "(bad frames N, timeouts N); resynchronising" and in health
-DEGRADED after three in a row; 3m810 in the same kind of lines, in the
-reason of its DEGRADED state, and in the totals it logs when it stops.
-Then the readers are ok again by themselves."""
+every spoiled answer is counted where the plugins count them, as a bad
+frame (bytes came, but no good answer: feig counts a garbage or truncated
+answer so, not as a timeout): both in their debug lines "(bad frames N,
+timeouts N...); resynchronising", in the reason of their DEGRADED state
+(after three in a row) and in the totals they log when they stop.  Then the
+readers are ok again by themselves."""
 import collections
 import os
 import re
@@ -35,6 +36,7 @@ STORMS = (("garbage", 5), ("badcrc", 5), ("truncated", 3))
 FEIG_COUNT = re.compile(r"^<7>(?:[\w-]+: )(.*) \(bad frames (\d+), timeouts (\d+)\); resynchronising$")
 M3M_COUNT = re.compile(r"^<7>(?:[\w-]+: )(.*) \(bad frames (\d+), timeouts (\d+), stray bytes (\d+)\); "
                        r"resynchronising$")
+FEIG_TOTALS = re.compile(r"^<6>(?:[\w-]+: )bad frames (\d+), timeouts (\d+), RF errors (\d+)$")
 M3M_TOTALS = re.compile(r"^<6>(?:[\w-]+: )bad frames (\d+), timeouts (\d+), stray bytes (\d+), "
                         r"reader errors (\d+)$")
 
@@ -109,16 +111,22 @@ def story(h):
     # loaded machine could add one (a timeout).
     feig_lines = matches(h, FEIG_COUNT)
     kinds = collections.Counter(m.group(1) for m in feig_lines)
-    check(kinds["bad CRC"] == 5 and kinds["no answer"] >= 8 and len(kinds) == 2,
+    check(kinds["bad CRC"] == 5 and kinds["incomplete or garbled answer"] == 8 and
+          set(kinds) <= {"bad CRC", "incomplete or garbled answer", "no answer"},
           "feig logged each spoiled answer: 5 bad CRCs, the 5 garbage and 3 truncated "
-          "answers as 'no answer' (%s)" % dict(kinds))
+          "answers as 'incomplete or garbled answer', not as 'no answer' (%s)" % dict(kinds))
     bad, timeouts = int(feig_lines[-1].group(2)), int(feig_lines[-1].group(3))
-    check(bad == 5 and timeouts == len(feig_lines) - 5,
-          "feig's totals count every one of them: bad frames %d, timeouts %d" % (bad, timeouts))
+    check(bad == 13 and timeouts == kinds["no answer"],
+          "feig's totals count every one of them as a bad frame: bad frames %d, timeouts %d "
+          "(only real silences)" % (bad, timeouts))
     fh = health_lines(h, "feig1")
-    check(fh.count("feig1: degraded: reader answers badly or not at all") == 3 and
+    degraded = [re.sub(r"timeouts \d+", "timeouts N", l) for l in fh
+                if l.startswith("feig1: degraded")]
+    check(degraded == ["feig1: degraded: reader answers badly or not at all (bad frames %d, "
+                       "timeouts N, RF errors 0)" % n for n in (3, 8, 13)] and
           fh.count("feig1: ok: reader answers") == 4,
-          "feig1 went DEGRADED in each storm (3 errors in a row) and ok after it: %s" % fh)
+          "feig1 went DEGRADED in each storm (3 errors in a row), the counts in its reason, "
+          "and ok after it: %s" % fh)
 
     m3m_lines = matches(h, M3M_COUNT)
     check([m.group(1) for m in m3m_lines] == ["bad BCC"] * 5 +
@@ -142,6 +150,11 @@ def story(h):
 
     rc = h.stop()
     check(rc == 0, "circd exits 0 on SIGTERM (got %d)" % rc)
+    tot = matches(h, FEIG_TOTALS)
+    check(len(tot) == 1 and tot[0].group(1, 3) == ("13", "0") and
+          int(tot[0].group(2)) == timeouts,
+          "feig's totals at stop: 13 bad frames (5 garbage, 5 bad CRCs, 3 truncated), "
+          "%d timeouts, no RF errors: %s" % (timeouts, [m.group(0) for m in tot]))
     tot = matches(h, M3M_TOTALS)
     check(len(tot) == 1 and tot[0].group(1, 3, 4) == ("13", "40", "0"),
           "3m810's totals at stop: 13 bad frames (5 garbage answers, each with a false start "

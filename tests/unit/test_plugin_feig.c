@@ -4,7 +4,10 @@
  * over a pty pair (the emulator gets the master, the plugin opens the slave)
  * and over TCP on 127.0.0.1: tags arrive and leave, a write of the AFI is
  * verified, a write that does not take is refused, a noisy line is counted
- * and survived, and an unplugged reader comes back.
+ * and survived, and an unplugged reader comes back.  Each kind of spoiled
+ * answer is counted where it belongs: bytes that make no good answer
+ * (garbage, a truncated frame, a bad CRC) as bad frames, silence as a
+ * timeout; the totals are in the DEGRADED reason and logged at stop.
  */
 #include "config.h"
 
@@ -363,12 +366,106 @@ static void test_tcp_story(void **state)
 	emu_stop(&e);
 }
 
+struct fault_case {
+	const char *kind;  /* feig_emulator.py's fault KIND */
+	const char *label; /* the plugin's debug line for one of them */
+	bool silent;       /* counted as a timeout, not a bad frame */
+};
+
+#define FAULTS 3 /* DEGRADED_AFTER in feig_reader.c: three in a row */
+
+/* Wait until the health history, from index `from`, has h. */
+static bool health_since(struct fakehost *fh, size_t from, enum circd_health h, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		for (size_t i = from; i < fakehost_health_count(fh); i++)
+			if (fakehost_health_at(fh, i) == h)
+				return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* One kind of spoiled answer, FAULTS times in a row: each counted in its
+ * own bucket and the other bucket left alone, in the debug lines, in the
+ * DEGRADED reason and in the totals logged at stop. */
+static void test_fault_split(void **state)
+{
+	const struct fault_case *fc = *state;
+	struct emu e;
+	char want[200];
+
+	emu_start(&e, false);
+	emu_say(&e, "add " UID_A " afi=07");
+	struct fakehost *fh = start_plugin(&e);
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_A, 0, 3000) >= 0);
+	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OK, 1000), 0);
+	size_t from = fakehost_health_count(fh);
+
+	emu_say(&e, "fault %s %d", fc->kind, FAULTS);
+	snprintf(want, sizeof(want), "faults_taken=%d\n", FAULTS);
+	assert_true(emu_state_has(&e, want, 5000));
+	/* DEGRADED at the third, OK again with the first good answer */
+	assert_true(health_since(fh, from, CIRCD_HEALTH_DEGRADED, 3000));
+	assert_true(health_since(fh, from + 1, CIRCD_HEALTH_OK, 3000));
+	assert_int_equal(fakehost_health_at(fh, from), CIRCD_HEALTH_DEGRADED);
+
+	unsigned want_bad = fc->silent ? 0 : FAULTS, want_to = fc->silent ? FAULTS : 0;
+	/* every error line names this kind, with the running totals */
+	unsigned lines = 0;
+	for (size_t i = 0; i < fakehost_log_count(fh); i++) {
+		const char *l = fakehost_log(fh, i);
+		if (!strstr(l, "; resynchronising"))
+			continue;
+		lines++;
+		snprintf(want, sizeof(want), "debug: %s (bad frames %u, timeouts %u); resynchronising",
+			 fc->label, fc->silent ? 0 : lines, fc->silent ? lines : 0);
+		if (strcmp(l, want))
+			fprintf(stderr, "got  '%s'\nwant '%s'\n", l, want);
+		assert_string_equal(l, want);
+	}
+	assert_int_equal(lines, FAULTS);
+	/* the split in the DEGRADED reason (the fake host logs every
+	 * set_health() as "health N (reason)") */
+	snprintf(want, sizeof(want),
+		 "debug: health %d (reader answers badly or not at all (bad frames %u, "
+		 "timeouts %u, RF errors 0))",
+		 CIRCD_HEALTH_DEGRADED, want_bad, want_to);
+	if (!fakehost_log_contains(fh, want))
+		fprintf(stderr, "no log line '%s'\n", want);
+	assert_true(fakehost_log_contains(fh, want));
+
+	/* and the totals at info when it stops */
+	assert_int_equal(fakehost_stop(fh), 0);
+	snprintf(want, sizeof(want), "info: bad frames %u, timeouts %u, RF errors 0", want_bad,
+		 want_to);
+	unsigned totals = 0;
+	for (size_t i = 0; i < fakehost_log_count(fh); i++)
+		totals += !strcmp(fakehost_log(fh, i), want);
+	if (totals != 1)
+		fprintf(stderr, "%u log lines '%s'\n", totals, want);
+	assert_int_equal(totals, 1);
+	fakehost_free(fh);
+	emu_stop(&e);
+}
+
+static const struct fault_case fault_garbage = { "garbage", "incomplete or garbled answer",
+						 false };
+static const struct fault_case fault_truncated = { "truncated", "incomplete or garbled answer",
+						   false };
+static const struct fault_case fault_badcrc = { "badcrc", "bad CRC", false };
+static const struct fault_case fault_silent = { "silent", "no answer", true };
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_pty_story),
 		cmocka_unit_test(test_tcp_story),
+		{ "test_fault_split_garbage", test_fault_split, NULL, NULL, (void *)&fault_garbage },
+		{ "test_fault_split_truncated", test_fault_split, NULL, NULL, (void *)&fault_truncated },
+		{ "test_fault_split_badcrc", test_fault_split, NULL, NULL, (void *)&fault_badcrc },
+		{ "test_fault_split_silent", test_fault_split, NULL, NULL, (void *)&fault_silent },
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
