@@ -5,6 +5,7 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/core.c daemon/core.h \
 	daemon/ctl_handlers.c daemon/ctl_handlers.h \
 	daemon/ctl_report.c daemon/ctl_report.h \
+	daemon/ctl_query.c daemon/ctl_query.h \
 	daemon/forwarder.c daemon/forwarder.h \
 	daemon/host_stream.c daemon/host_stream.h \
 	daemon/instance.c daemon/instance.h \
