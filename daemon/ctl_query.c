@@ -56,7 +56,7 @@ struct query_job {
 	struct control_hold *hold; /* main thread only */
 	atomic_bool cancelled;     /* the client went away (or circd stops) */
 	bool timed_out;            /* the thread's */
-	uint64_t deadline_usec;    /* the thread's */
+	uint64_t max_usec, deadline_usec; /* the thread's */
 	char *text;                /* the answer line; NULL when not run */
 	struct ctl_query *q;
 };
@@ -74,6 +74,7 @@ struct ctl_query {
 	bool stop;
 
 	struct query_job *current; /* the thread's: what the progress handler checks */
+	uint64_t max_usec;         /* under lock */
 	struct mailbox answers;
 	sd_event_source *answers_source;
 };
@@ -110,9 +111,9 @@ static void job_run(struct ctl_query *q, struct query_job *job)
 {
 	if (atomic_load(&job->cancelled))
 		return;
+	job->deadline_usec = now_monotonic_usec() + job->max_usec;
 	json_object *reply = NULL;
 	char *error = NULL;
-	job->deadline_usec = now_monotonic_usec() + CTL_QUERY_MAX_SEC * USEC_PER_SEC;
 	job->timed_out = false;
 	q->current = job;
 	struct ctl_query_env env = { .site = job->site };
@@ -127,8 +128,8 @@ static void job_run(struct ctl_query *q, struct query_job *job)
 		json_object_put(reply);
 		reply = NULL;
 		free(error);
-		error = xasprintf("%s stopped after %d s: ask for a shorter period", job->cmd,
-				  CTL_QUERY_MAX_SEC);
+		error = xasprintf("%s stopped after %g s: ask for a shorter period", job->cmd,
+				  (double)job->max_usec / USEC_PER_SEC);
 		log_warning("control: %s", error);
 		r = -ETIMEDOUT;
 	}
@@ -151,6 +152,7 @@ static void *query_thread(void *userdata)
 			q->tail = &q->head;
 		job->next = NULL;
 		q->running = job;
+		job->max_usec = q->max_usec;
 		pthread_mutex_unlock(&q->lock);
 
 		job_run(q, job);
@@ -273,6 +275,7 @@ int ctl_query_new(struct ctl_query **out, sd_event *e, const char *db_path, char
 	*out = NULL;
 	q->path = xstrdup(db_path);
 	q->tail = &q->head;
+	q->max_usec = CTL_QUERY_MAX_SEC * USEC_PER_SEC;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	int r = mailbox_init(&q->answers, 0);
@@ -304,6 +307,13 @@ int ctl_query_new(struct ctl_query **out, sd_event *e, const char *db_path, char
 fail:
 	ctl_query_free(q);
 	return r;
+}
+
+void ctl_query_set_limit(struct ctl_query *q, uint64_t max_usec)
+{
+	pthread_mutex_lock(&q->lock);
+	q->max_usec = max_usec;
+	pthread_mutex_unlock(&q->lock);
 }
 
 void ctl_query_free(struct ctl_query *q)

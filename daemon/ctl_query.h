@@ -32,6 +32,8 @@
 #ifndef CIRCD_CTL_QUERY_H
 #define CIRCD_CTL_QUERY_H
 
+#include <stdint.h>
+
 #include <json-c/json.h>
 #include <sqlite3.h>
 #include <systemd/sd-event.h>
@@ -55,6 +57,8 @@ typedef int (*ctl_query_fn)(sqlite3 *db, json_object *req, const struct ctl_quer
  * answers on e.  Returns 0 or a negative errno with *error set. */
 int ctl_query_new(struct ctl_query **out, sd_event *e, const char *db_path, char **error);
 void ctl_query_free(struct ctl_query *q);
+/* Tests: stop queries after max_usec instead of CTL_QUERY_MAX_SEC. */
+void ctl_query_set_limit(struct ctl_query *q, uint64_t max_usec);
 
 /* From inside a control handler: hold its answer and run fn on the thread
  * with a copy of req.  Returns 0 (the handler then returns 0 and no reply),

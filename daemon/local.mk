@@ -42,6 +42,11 @@ core_test_ldadd = daemon/libcircd-core.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
 TESTS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+check_PROGRAMS += tests/unit/test_ctl_query
+TESTS += tests/unit/test_ctl_query
+tests_unit_test_ctl_query_SOURCES = tests/unit/test_ctl_query.c
+tests_unit_test_ctl_query_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_ctl_query_LDADD = $(core_test_ldadd)
 check_PROGRAMS += tests/unit/test_host_stream
 TESTS += tests/unit/test_host_stream
 tests_unit_test_host_stream_SOURCES = tests/unit/test_host_stream.c
