@@ -24,7 +24,12 @@
  * finalized (the report's queries run one after the other; the journal
  * listing's outer statement is the longest, one pass over the rows asked
  * for); and a query is stopped, by the progress handler, once it has run
- * CTL_QUERY_MAX_SEC.  The connection is read-only (SQLITE_OPEN_READONLY,
+ * CTL_QUERY_MAX_SEC.  (Should the WAL pass journal.c's hard limit while a
+ * reader pins it, the main thread's own checkpoint is PASSIVE too: it
+ * copies what it can and does not wait for the reader either.)  The
+ * interrupt also stops statements whose callers ignore step errors: an
+ * interrupted or stopped job's answer is made here, never from the rows it
+ * got so far.  The connection is read-only (SQLITE_OPEN_READONLY,
  * query_only) and never checkpoints, not even on close (it closes before
  * the main connection anyway).
  */
@@ -58,6 +63,7 @@ struct query_job {
 	bool timed_out;            /* the thread's */
 	uint64_t max_usec, deadline_usec; /* the thread's */
 	char *text;                /* the answer line; NULL when not run */
+	bool done;                 /* under q->lock: the thread is through with it */
 	struct ctl_query *q;
 };
 
@@ -159,6 +165,7 @@ static void *query_thread(void *userdata)
 
 		pthread_mutex_lock(&q->lock);
 		q->running = NULL;
+		job->done = true;
 		/* Unbounded: never refused. */
 		mailbox_post(&q->answers, &job->node, true);
 	}
@@ -200,12 +207,12 @@ static void on_client_gone(void *userdata)
 	struct ctl_query *q = job->q;
 	atomic_store(&job->cancelled, true);
 	pthread_mutex_lock(&q->lock);
-	bool running = q->running == job;
+	bool running = q->running == job, done = job->done;
 	if (running)
 		sqlite3_interrupt(q->db);
 	pthread_mutex_unlock(&q->lock);
 	log_info("control: %s %s: the client went away", job->cmd,
-		 running ? "interrupted" : "skipped");
+		 done ? "answer dropped" : running ? "interrupted" : "skipped");
 }
 
 int ctl_query_submit(struct ctl_query *q, struct control *ctl, ctl_query_fn fn,
