@@ -41,6 +41,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "ctl_query.h"
@@ -48,6 +50,10 @@
 #include "mailbox.h"
 #include "util/util.h"
 
+/* The thread's nice value (Linux: per thread): on a machine with few CPUs
+ * a report yields the CPU to the core's decisions, not the other way round
+ * (tests/bench/bench_gate.py --with-report-load). */
+#define QUERY_THREAD_NICE 10
 /* SQLite VM steps between two looks at the job's cancel flag and clock. */
 #define PROGRESS_STEPS 10000
 #define BUSY_TIMEOUT_MS 5000
@@ -146,6 +152,8 @@ static void job_run(struct ctl_query *q, struct query_job *job)
 static void *query_thread(void *userdata)
 {
 	struct ctl_query *q = userdata;
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), QUERY_THREAD_NICE) < 0)
+		log_debug("query thread: cannot lower its priority: %m");
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		while (!q->stop && !q->head)
