@@ -12,7 +12,7 @@ is answered, because the reports run on circd's query thread, not on the
 loop that serves the desk and the slot.  The reports still say exactly what
 was seeded, and come back in the order asked.
 
-Then the manager gives up in the middle of a long report (closes the
+Then the manager gives up in the middle of a month's export (closes the
 connection): circd interrupts the query (its log says so) and the next
 report is answered at once.  Last, circd is stopped (SIGTERM) in the middle
 of a report: it exits promptly and cleanly, and the waiting client gets an
@@ -150,11 +150,13 @@ def test(h):
     check(rows[0][0] == 1, "the return is in the journal once (%s)" % rows[0][0])
 
     # ---- a client that gives up ----
+    # The longest query there is: every transaction of the month, with its
+    # deliveries (seconds of work).
     quitter = Client(h)
-    quitter.send("stats", since=SINCE, until=UNTIL, by="hour")
+    quitter.send("export", since=SINCE, until=UNTIL)
     time.sleep(0.1)
     quitter.close()
-    wait_for(lambda: "stats interrupted: the client went away" in h.log_text(), 10,
+    wait_for(lambda: "export interrupted: the client went away" in h.log_text(), 10,
              "circd to interrupt the abandoned query")
     day = {"since": iso(reportseed.MONTH_BASE_USEC + (DAYS - 1) * reportseed.DAY_USEC),
            "until": UNTIL, "by": "hour", "utc": True}
