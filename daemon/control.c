@@ -64,7 +64,10 @@ struct control_hold {
 	struct control_client *client; /* NULL once the client is gone */
 	char *reply;                   /* the serialized answer, once known */
 	char *error;                   /* set when released with an error first */
+	char *text;                    /* set when released with a text first */
 	bool released;                 /* released while its handler still ran */
+	void (*on_gone)(void *userdata); /* control_hold_on_gone() */
+	void *on_gone_userdata;
 };
 
 struct control {
@@ -95,8 +98,13 @@ static void client_free(struct control_client *c)
 		c->ctl->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	if (c->held)
-		c->held->client = NULL;
+	if (c->held) {
+		struct control_hold *h = c->held;
+		c->held = NULL;
+		h->client = NULL;
+		if (h->on_gone)
+			h->on_gone(h->on_gone_userdata);
+	}
 	if (c->ctl->dispatching == c)
 		c->ctl->dispatching = NULL;
 	/* Unreferencing the source from inside its own callback is fine:
@@ -190,6 +198,25 @@ static const struct control_command *control_find(const struct control *ctl, con
 	return NULL;
 }
 
+static char *error_json(const char *message);
+
+char *control_reply_text(int r, struct json_object *reply, const char *error)
+{
+	if (r < 0) {
+		json_object_put(reply);
+		char buf[128];
+		return error_json(error ? error : strerror_r(-r, buf, sizeof(buf)));
+	}
+	if (!reply)
+		reply = json_object_new_object();
+	if (!json_object_object_get_ex(reply, "ok", NULL))
+		json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	char *text = xasprintf("%s\n", json_object_to_json_string_ext(
+		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(reply);
+	return text;
+}
+
 static char *error_json(const char *message)
 {
 	struct json_object *obj = json_object_new_object();
@@ -224,24 +251,16 @@ static void client_dispatch(struct control_client *c, struct json_object *reques
 		free(error);
 		error = xasprintf("internal error: reply to '%s' is not an object", cmd);
 	}
-	char *text;
-	if (r < 0) {
-		json_object_put(reply);
-		text = error_json(error ? error : strerror(-r));
-	} else {
-		if (!reply)
-			reply = json_object_new_object();
-		if (!json_object_object_get_ex(reply, "ok", NULL))
-			json_object_object_add(reply, "ok", json_object_new_boolean(1));
-		text = xasprintf("%s\n", json_object_to_json_string_ext(
-			reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(reply);
-	}
+	char *text = control_reply_text(r, reply, error);
 	if (hold && hold->released) {
-		/* Released before the handler returned (or with an error). */
+		/* Released before the handler returned (with an error, or with
+		 * an answer made elsewhere). */
 		if (hold->error) {
 			free(text);
 			text = error_json(hold->error);
+		} else if (hold->text) {
+			free(text);
+			text = hold->text;
 		}
 		free(hold->error);
 		free(hold);
@@ -266,9 +285,34 @@ struct control_hold *control_hold_reply(struct control *ctl)
 	return h;
 }
 
+void control_hold_on_gone(struct control_hold *h, void (*fn)(void *userdata), void *userdata)
+{
+	if (!h)
+		return;
+	h->on_gone = fn;
+	h->on_gone_userdata = userdata;
+}
+
 static bool client_update(struct control_client *c);
 static void client_process_input(struct control_client *c);
 static int client_flush(struct control_client *c);
+
+void control_release_reply_text(struct control_hold *h, char *text)
+{
+	if (!h) {
+		free(text);
+		return;
+	}
+	if (!h->reply) {
+		/* Its handler still runs: client_dispatch() sends text. */
+		h->released = true;
+		h->text = text;
+		return;
+	}
+	free(h->reply);
+	h->reply = text;
+	control_release_reply(h, NULL);
+}
 
 void control_release_reply(struct control_hold *h, const char *error)
 {

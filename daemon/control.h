@@ -12,7 +12,9 @@
  *
  * The server runs on the core's sd-event loop, never blocks, and serves many
  * clients at once.  Handlers run on the main thread and answer synchronously,
- * or hold their answer back (control_hold_reply()) until something is done.
+ * or hold their answer back (control_hold_reply()) until something is done
+ * (the journal's durability; a query on its own thread, which hands back
+ * the answer line made by control_reply_text()).
  */
 #ifndef CIRCD_CONTROL_H
 #define CIRCD_CONTROL_H
@@ -45,6 +47,21 @@ int control_add_command(struct control *ctl, const char *cmd, control_handler_fn
 struct control_hold;
 struct control_hold *control_hold_reply(struct control *ctl);
 void control_release_reply(struct control_hold *h, const char *error);
+/* For an answer made later, elsewhere (a query thread): release h with
+ * text, a line from control_reply_text(), sent instead of what the handler
+ * returned; an error answer made so keeps the connection open, as a
+ * handler's would.  Takes text; main thread, exactly once, like
+ * control_release_reply(). */
+void control_release_reply_text(struct control_hold *h, char *text);
+/* The answer line the server sends for a handler's result (r, reply,
+ * error: as a handler returns them; "ok": true added when missing).  Takes
+ * reply.  Touches nothing but its arguments: safe on any thread, so the
+ * cost of serializing a big answer stays off the main loop.  malloc'd. */
+char *control_reply_text(int r, struct json_object *reply, const char *error);
+/* fn(userdata) runs (on the main thread) if the client of h goes away
+ * before h is released: nobody waits for the answer any more, so its work
+ * may stop.  h must still be released. */
+void control_hold_on_gone(struct control_hold *h, void (*fn)(void *userdata), void *userdata);
 /* Closes every client, removes the socket file. */
 void control_free(struct control *ctl);
 

@@ -21,6 +21,7 @@
 #include "control.h"
 #include "core.h"
 #include "ctl_handlers.h"
+#include "ctl_query.h"
 #include "forwarder.h"
 #include "instance.h"
 #include "items.h"
@@ -664,6 +665,15 @@ int core_run(struct circd_config *cfg, struct plugin_registry *reg,
 		exit_code = 2;
 		goto out;
 	}
+	/* Statistics and exports run on their own thread and connection; a
+	 * journal that cannot be opened twice only costs the loop's latency. */
+	r = ctl_query_new(&core->queries, core->event, journal_path(core->journal), &error);
+	if (r < 0) {
+		log_warning("query thread: %s; statistics will run on the main loop",
+			    error ? error : strerror(-r));
+		free(error);
+		error = NULL;
+	}
 	ctl_handlers_register(core);
 	metrics_apply_config(core);
 
@@ -747,6 +757,8 @@ out:
 			}
 		}
 	}
+	/* Before the control socket: it answers what still waits. */
+	ctl_query_free(core->queries);
 	control_free(core->control);
 	metrics_stop(core);
 	free(core->socket_path);

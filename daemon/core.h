@@ -21,6 +21,7 @@
 struct instance;
 struct station;
 struct control;
+struct ctl_query;
 
 /* What the command line says, which outranks the config file (also on reload). */
 struct core_overrides {
@@ -40,6 +41,7 @@ struct core {
 	size_t n_retired;
 	struct journal *journal;
 	struct control *control;
+	struct ctl_query *queries; /* the query thread (read-only commands), or NULL */
 	char *socket_path;
 
 	struct mailbox inbox;

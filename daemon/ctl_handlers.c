@@ -12,6 +12,7 @@
 #include "control.h"
 #include "core.h"
 #include "ctl_handlers.h"
+#include "ctl_query.h"
 #include "ctl_report.h"
 #include "forwarder.h"
 #include "instance.h"
@@ -196,6 +197,22 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 	return 0;
 }
 
+/* ---- read-only queries: on the query thread ---- */
+
+int ctl_run_query(struct core *core, ctl_query_fn fn, json_object *req, json_object **reply,
+		  char **error)
+{
+	struct ctl_query_env env = { .site = core->cfg->site };
+	/* The query thread's connection sees what is committed: commit what
+	 * the core has written so far, so the answer shows it, as it did
+	 * when these queries ran on the core's own connection. */
+	if (journal_dirty(core->journal))
+		core_flush(core);
+	if (!core->queries)
+		return fn(journal_db(core->journal), req, &env, reply, error);
+	return ctl_query_submit(core->queries, core->control, fn, req, &env, error);
+}
+
 /* ---- journal / export ---- */
 
 /* Builds "WHERE ..." from the request's filters; binds come back in order. */
@@ -279,7 +296,7 @@ static const char *overall_state(json_object *ups)
 	return best ? best : "recorded";
 }
 
-static int list_transactions(struct core *core, json_object *req, bool full, int64_t limit,
+static int list_transactions(sqlite3 *db, json_object *req, bool full, int64_t limit,
 			     json_object **rows_out, char **error)
 {
 	struct filter f;
@@ -291,7 +308,6 @@ static int list_transactions(struct core *core, json_object *req, bool full, int
 		"SELECT t.id, t.event_time_usec, t.kind, t.station, t.device, t.item_id, t.uid,"
 		" t.patron_id, t.detail, t.created_usec FROM transactions t%s ORDER BY t.id %s LIMIT %lld",
 		f.sql, full ? "ASC" : "DESC", (long long)limit);
-	sqlite3 *db = journal_db(core->journal);
 	sqlite3_stmt *st, *dst;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		free(sql);
@@ -347,14 +363,15 @@ static int list_transactions(struct core *core, json_object *req, bool full, int
 	return 0;
 }
 
-static int ctl_journal(void *userdata, json_object *req, json_object **reply, char **error)
+static int query_journal(sqlite3 *db, json_object *req, const struct ctl_query_env *env,
+			 json_object **reply, char **error)
 {
 	int64_t limit = 50;
 	req_int(req, "limit", &limit);
 	if (limit <= 0 || limit > EXPORT_MAX_ROWS)
 		return fail(error, -EINVAL, "limit must be between 1 and %d", EXPORT_MAX_ROWS);
 	json_object *rows;
-	int r = list_transactions(userdata, req, false, limit, &rows, error);
+	int r = list_transactions(db, req, false, limit, &rows, error);
 	if (r < 0)
 		return r;
 	*reply = json_object_new_object();
@@ -362,10 +379,11 @@ static int ctl_journal(void *userdata, json_object *req, json_object **reply, ch
 	return 0;
 }
 
-static int ctl_export(void *userdata, json_object *req, json_object **reply, char **error)
+static int query_export(sqlite3 *db, json_object *req, const struct ctl_query_env *env,
+			json_object **reply, char **error)
 {
 	json_object *rows;
-	int r = list_transactions(userdata, req, true, EXPORT_MAX_ROWS, &rows, error);
+	int r = list_transactions(db, req, true, EXPORT_MAX_ROWS, &rows, error);
 	if (r < 0)
 		return r;
 	*reply = json_object_new_object();
@@ -378,9 +396,9 @@ static int ctl_export(void *userdata, json_object *req, json_object **reply, cha
 	return 0;
 }
 
-static int ctl_stats(void *userdata, json_object *req, json_object **reply, char **error)
+static int query_stats(sqlite3 *db, json_object *req, const struct ctl_query_env *env,
+		       json_object **reply, char **error)
 {
-	struct core *core = userdata;
 	const char *by = req_string(req, "by");
 	if (!by)
 		by = "hour";
@@ -399,7 +417,6 @@ static int ctl_stats(void *userdata, json_object *req, json_object **reply, char
 			      " t.station, t.kind, count(*) FROM transactions t%s"
 			      " GROUP BY period, t.station, t.kind ORDER BY period, t.station, t.kind",
 			      fmt, f.sql);
-	sqlite3 *db = journal_db(core->journal);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		free(sql);
@@ -418,7 +435,7 @@ static int ctl_stats(void *userdata, json_object *req, json_object **reply, char
 	}
 	sqlite3_finalize(st);
 	json_object *series;
-	r = report_series(core, req, true, &series, error);
+	r = report_series(db, req, true, &series, error);
 	if (r < 0) {
 		json_object_put(rows);
 		return r;
@@ -428,6 +445,21 @@ static int ctl_stats(void *userdata, json_object *req, json_object **reply, char
 	json_object_object_add(*reply, "rows", rows);
 	json_object_object_add(*reply, "series", series);
 	return 0;
+}
+
+static int ctl_journal(void *userdata, json_object *req, json_object **reply, char **error)
+{
+	return ctl_run_query(userdata, query_journal, req, reply, error);
+}
+
+static int ctl_export(void *userdata, json_object *req, json_object **reply, char **error)
+{
+	return ctl_run_query(userdata, query_export, req, reply, error);
+}
+
+static int ctl_stats(void *userdata, json_object *req, json_object **reply, char **error)
+{
+	return ctl_run_query(userdata, query_stats, req, reply, error);
 }
 
 /* ---- sim, reload ---- */

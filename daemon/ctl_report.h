@@ -14,16 +14,19 @@
 #include <stdbool.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 
 struct core;
 
 /* Registers "report-data" and "events". */
 void ctl_report_register(struct core *core);
 
-/* The series for the request's "since", "until", "by" (hour|day) and "utc"
+/* Both commands run on the query thread (ctl_query.h).
+ *
+ * The series for the request's "since", "until", "by" (hour|day) and "utc"
  * (a boolean; default_utc when absent) into a new object *out.  Returns 0,
  * or a negative errno with *error set. */
-int report_series(struct core *core, json_object *req, bool default_utc, json_object **out,
+int report_series(sqlite3 *db, json_object *req, bool default_utc, json_object **out,
 		  char **error);
 
 #endif

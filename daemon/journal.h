@@ -5,8 +5,10 @@
  *
  * Invariants:
  *  - One connection, owned by the main thread, does every write and every
- *    read.  The durability thread has its own descriptor of the WAL (to
- *    fdatasync it) and its own connection (only for checkpoints).
+ *    read of the core.  The durability thread has its own descriptor of the
+ *    WAL (to fdatasync it) and its own connection (only for checkpoints);
+ *    the control commands' query thread (ctl_query.h) has its own
+ *    read-only connection, whose reads are kept short (see ctl_query.c).
  *  - Writes are grouped: journal_begin() opens a write transaction lazily;
  *    the main loop calls journal_commit() once per dispatch, so events that
  *    arrive together share one commit.  journal_commit() returning 0 means

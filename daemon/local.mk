@@ -5,6 +5,7 @@ daemon_libcircd_core_la_SOURCES = \
 	daemon/core.c daemon/core.h \
 	daemon/ctl_handlers.c daemon/ctl_handlers.h \
 	daemon/ctl_report.c daemon/ctl_report.h \
+	daemon/ctl_query.c daemon/ctl_query.h \
 	daemon/forwarder.c daemon/forwarder.h \
 	daemon/host_stream.c daemon/host_stream.h \
 	daemon/instance.c daemon/instance.h \
@@ -41,6 +42,11 @@ core_test_ldadd = daemon/libcircd-core.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
 TESTS += tests/unit/test_journal tests/unit/test_plugin_loader tests/unit/test_mailbox
+check_PROGRAMS += tests/unit/test_ctl_query
+TESTS += tests/unit/test_ctl_query
+tests_unit_test_ctl_query_SOURCES = tests/unit/test_ctl_query.c
+tests_unit_test_ctl_query_CPPFLAGS = $(core_test_cppflags)
+tests_unit_test_ctl_query_LDADD = $(core_test_ldadd)
 check_PROGRAMS += tests/unit/test_host_stream
 TESTS += tests/unit/test_host_stream
 tests_unit_test_host_stream_SOURCES = tests/unit/test_host_stream.c

@@ -45,6 +45,9 @@ EXTRA_DIST += tests/integration/test_selfcheck_offline.py
 # The statistics and the HTML report (seeded journal; the screenshot test
 # needs Debian's chromium and skips without it).
 TESTS += tests/integration/test_report.py tests/integration/test_report_screenshot.py
+# A month's report while the branch works: the query thread (daemon/ctl_query.h).
+TESTS += tests/integration/test_report_busy.py
+EXTRA_DIST += tests/integration/test_report_busy.py
 EXTRA_DIST += tests/integration/test_report.py tests/integration/test_report_screenshot.py \
 	tests/integration/reportseed.py
 # Reader fault stories: the real feig and 3m810 plugins against their

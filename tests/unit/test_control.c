@@ -33,6 +33,8 @@ struct fixture {
 	sd_event *event;
 	struct control *ctl;
 	unsigned count;
+	struct control_hold *held; /* what "hold" asked for */
+	bool gone;                 /* its client went away */
 };
 
 struct client {
@@ -107,6 +109,39 @@ static int handle_big(void *userdata, struct json_object *request,
 	return 0;
 }
 
+static void on_gone(void *userdata)
+{
+	struct fixture *f = userdata;
+	f->gone = true;
+}
+
+/* Holds its answer for the test to release later, as the query thread's
+ * callers do; what it returns itself is never sent. */
+static int handle_hold(void *userdata, struct json_object *request,
+		       struct json_object **reply, char **error)
+{
+	struct fixture *f = userdata;
+	f->held = control_hold_reply(f->ctl);
+	assert_non_null(f->held);
+	control_hold_on_gone(f->held, on_gone, f);
+	*reply = json_object_new_object();
+	json_object_object_add(*reply, "placeholder", json_object_new_boolean(1));
+	return 0;
+}
+
+/* Holds and releases with a text before returning. */
+static int handle_hold_now(void *userdata, struct json_object *request,
+			   struct json_object **reply, char **error)
+{
+	struct fixture *f = userdata;
+	struct json_object *later = json_object_new_object();
+	json_object_object_add(later, "now", json_object_new_boolean(1));
+	control_release_reply_text(control_hold_reply(f->ctl), control_reply_text(0, later, NULL));
+	*reply = json_object_new_object();
+	json_object_object_add(*reply, "placeholder", json_object_new_boolean(1));
+	return 0;
+}
+
 /* ---- fixture ----------------------------------------------------------- */
 
 static const char *tmp_base(void)
@@ -139,6 +174,8 @@ static int setup(void **state)
 	assert_int_equal(control_add_command(f->ctl, "bad-reply", handle_bad_reply, f), 0);
 	assert_int_equal(control_add_command(f->ctl, "nothing", handle_nothing, f), 0);
 	assert_int_equal(control_add_command(f->ctl, "big", handle_big, f), 0);
+	assert_int_equal(control_add_command(f->ctl, "hold", handle_hold, f), 0);
+	assert_int_equal(control_add_command(f->ctl, "hold-now", handle_hold_now, f), 0);
 	assert_int_equal(control_add_command(f->ctl, "echo", handle_echo, f), -EEXIST);
 	*state = f;
 	return 0;
@@ -608,6 +645,102 @@ static void test_client_vanishes_mid_answer(void **state)
 
 /* Out of file descriptors, accept() fails; the server must neither spin
  * nor lose the waiting clients, and serve them once fds are free again. */
+/* ---- answers held and made later (the query thread's way) -------------- */
+
+/* Runs the loop until the "hold" handler ran. */
+static void wait_held(struct fixture *f)
+{
+	uint64_t deadline = now_monotonic_usec() + WAIT_LIMIT_USEC;
+	while (!f->held) {
+		assert_true(now_monotonic_usec() < deadline);
+		pump(f);
+	}
+}
+
+static void test_held_answer_made_later(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = client_connect(f);
+
+	/* Pipelined: the echo waits behind the held answer. */
+	client_send_str(f, c, "{\"cmd\":\"hold\"}\n{\"cmd\":\"echo\",\"arg\":\"after\"}\n");
+	wait_held(f);
+	for (int i = 0; i < 5; i++) {
+		assert_true(sd_event_run(f->event, 0) >= 0);
+		client_fill(c, 65536);
+	}
+	assert_int_equal(c->len, 0);
+	assert_false(c->eof);
+
+	struct json_object *later = json_object_new_object();
+	json_object_object_add(later, "n", json_object_new_int(7));
+	control_release_reply_text(f->held, control_reply_text(0, later, NULL));
+	f->held = NULL;
+	expect_answer(f, c, "{\"n\":7,\"ok\":true}");
+	expect_answer(f, c, "{\"arg\":\"after\",\"ok\":true}");
+	assert_false(f->gone);
+	client_close(c);
+}
+
+static void test_held_error_made_later_keeps_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = client_connect(f);
+
+	client_send_str(f, c, "{\"cmd\":\"hold\"}\n{\"cmd\":\"echo\",\"arg\":\"after\"}\n");
+	wait_held(f);
+	control_release_reply_text(f->held, control_reply_text(-ENOENT, NULL, NULL));
+	f->held = NULL;
+	expect_answer(f, c, "{\"ok\":false,\"error\":\"No such file or directory\"}");
+	expect_answer(f, c, "{\"arg\":\"after\",\"ok\":true}");
+
+	client_send_str(f, c, "{\"cmd\":\"hold\"}\n");
+	wait_held(f);
+	control_release_reply_text(f->held, control_reply_text(-EIO, NULL, "journal query failed"));
+	f->held = NULL;
+	expect_answer(f, c, "{\"ok\":false,\"error\":\"journal query failed\"}");
+	client_send_str(f, c, "{\"cmd\":\"echo\",\"arg\":\"open\"}\n");
+	expect_answer(f, c, "{\"arg\":\"open\",\"ok\":true}");
+	client_close(c);
+}
+
+static void test_held_released_inside_handler(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = client_connect(f);
+
+	client_send_str(f, c, "{\"cmd\":\"hold-now\"}\n{\"cmd\":\"echo\",\"arg\":\"after\"}\n");
+	expect_answer(f, c, "{\"now\":true,\"ok\":true}");
+	expect_answer(f, c, "{\"arg\":\"after\",\"ok\":true}");
+	client_close(c);
+}
+
+static void test_held_client_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = client_connect(f);
+
+	client_send_str(f, c, "{\"cmd\":\"hold\"}\n");
+	wait_held(f);
+	assert_false(f->gone);
+	close(c->fd);
+	c->fd = -1;
+	uint64_t deadline = now_monotonic_usec() + WAIT_LIMIT_USEC;
+	while (!f->gone) {
+		assert_true(now_monotonic_usec() < deadline);
+		pump(f);
+	}
+	/* Still released exactly once: it only frees now (ASan: no leak). */
+	control_release_reply_text(f->held, control_reply_text(0, NULL, NULL));
+	f->held = NULL;
+	/* The server goes on serving others. */
+	struct client *d = client_connect(f);
+	client_send_str(f, d, "{\"cmd\":\"echo\",\"arg\":\"next\"}\n");
+	expect_answer(f, d, "{\"arg\":\"next\",\"ok\":true}");
+	client_close(d);
+	client_close(c);
+}
+
 static void test_accept_recovers_from_emfile(void **state)
 {
 	struct fixture *f = *state;
@@ -700,6 +833,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_big_answers_without_reading, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_vanishes_mid_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_answer_made_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_error_made_later_keeps_connection, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_released_inside_handler, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_client_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_recovers_from_emfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_mode_and_removal, setup, teardown),
 	};
