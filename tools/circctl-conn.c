@@ -15,8 +15,8 @@
 #include "tools/circctl.h"
 #include "util/util.h"
 
-/* circd answers synchronously on its main loop; an export of a large
- * journal is the slowest thing it does. */
+/* circd answers on its main loop, or (statistics, exports) on its query
+ * thread; an export of a large journal is the slowest thing it does. */
 #define ANSWER_TIMEOUT_MS (60 * 1000)
 /* Exports are big but not unbounded; this only stops a runaway peer. */
 #define ANSWER_MAX_BYTES (512u * 1024 * 1024)
