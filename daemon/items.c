@@ -136,30 +136,44 @@ json_object *items_get(struct journal *j, const char *item_id)
 	return o;
 }
 
-int core_item_lookup(struct core *core, const char *item_id, const char *upstream)
+int core_request(struct core *core, const char *upstream, uint32_t kind, const char *kind_name,
+		 const char *station, const char *item_id, const char *patron_id, json_object *extra,
+		 int64_t *id)
 {
 	struct instance *up = NULL;
 	for (size_t i = 0; i < core->n_upstreams && !up; i++)
 		if (!upstream || strcmp(core->upstreams[i]->name, upstream) == 0)
 			up = core->upstreams[i];
-	if (!up)
+	if (!up) {
+		json_object_put(extra);
 		return -ENOENT;
+	}
 	struct txn_msg *t = xcalloc(1, sizeof(*t));
-	t->kind = xstrdup("item-info");
-	t->item_id = xstrdup(item_id);
+	t->kind = xstrdup(kind_name);
+	t->item_id = xstrdup(item_id ? item_id : "");
 	t->uid = xstrdup("");
-	t->station = xstrdup("");
+	t->station = xstrdup(station ? station : "");
 	t->device = xstrdup("");
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "kind", json_object_new_string("item-info"));
-	json_object_object_add(o, "item_id", json_object_new_string(item_id));
+	t->patron_id = xstrdup(patron_id ? patron_id : "");
+	json_object *o = extra ? extra : json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string(kind_name));
+	if (t->station[0])
+		json_object_object_add(o, "station", json_object_new_string(t->station));
+	if (t->item_id[0])
+		json_object_object_add(o, "item_id", json_object_new_string(t->item_id));
+	if (t->patron_id[0])
+		json_object_object_add(o, "patron_id", json_object_new_string(t->patron_id));
 	t->json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	/* json-c's own copy of a PIN: wipe it before it is freed */
+	json_object *pin;
+	if (json_object_object_get_ex(o, "patron_pin", &pin) && json_object_is_type(pin, json_type_string))
+		explicit_bzero((char *)json_object_get_string(pin), (size_t)json_object_get_string_len(pin));
 	json_object_put(o);
-	/* Lookups are not journaled: they carry ids <= 0 so the forwarder
+	/* Requests are not journaled: they carry ids <= 0 so the forwarder
 	 * never confuses them with deliveries. */
 	t->txn = (struct circd_txn){
 		.struct_size = sizeof(struct circd_txn),
-		.kind = CIRCD_TXN_ITEM_INFO,
+		.kind = kind,
 		.id = -(int64_t)(++core->lookups),
 		.event_time_usec = now_realtime_usec(),
 		.created_usec = now_realtime_usec(),
@@ -167,11 +181,20 @@ int core_item_lookup(struct core *core, const char *item_id, const char *upstrea
 		.station = t->station,
 		.device = t->device,
 		.item_id = t->item_id,
+		.patron_id = t->patron_id,
 		.uid = t->uid,
 		.json = t->json,
 	};
+	if (id)
+		*id = t->txn.id;
 	instance_submit_txn(up, t);
 	return 0;
+}
+
+int core_item_lookup(struct core *core, const char *item_id, const char *upstream)
+{
+	return core_request(core, upstream, CIRCD_TXN_ITEM_INFO, "item-info", NULL, item_id, NULL,
+			    NULL, NULL);
 }
 
 /* Outcomes are kept in memory for a bounded number of items: a client

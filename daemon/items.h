@@ -38,6 +38,14 @@ json_object *items_get(struct journal *j, const char *item_id);
 /* Ask upstream (NULL = the first configured) about item_id.  Returns 0 when
  * queued, -ENOENT when there is no such upstream. */
 int core_item_lookup(struct core *core, const char *item_id, const char *upstream);
+/* Any request that is not a circulation transaction (item info, patron
+ * info, end session): handed to upstream (NULL = the first) with an id <= 0
+ * (*id, when given), never journaled.  extra (taken) is the start of the
+ * request's JSON; a "patron_pin" in it is wiped from memory once copied.
+ * Returns 0 or -ENOENT. */
+int core_request(struct core *core, const char *upstream, uint32_t kind, const char *kind_name,
+		 const char *station, const char *item_id, const char *patron_id, json_object *extra,
+		 int64_t *id);
 /* An answer to a lookup (txn id <= 0) came back. */
 void core_item_lookup_done(struct core *core, struct txn_msg *t);
 /* Remember how item_id's latest lookup ended ("ok", "retry", "not-sent", "rejected",

@@ -277,50 +277,7 @@ int station_lookup(struct station *st, const char *item_id)
 int station_request(struct station *st, const char *upstream, uint32_t kind, const char *kind_name,
 		    const char *patron_id, json_object *extra, int64_t *id)
 {
-	struct core *core = st->core;
-	struct instance *up = NULL;
-	for (size_t i = 0; i < core->n_upstreams && !up; i++)
-		if (strcmp(core->upstreams[i]->name, upstream) == 0)
-			up = core->upstreams[i];
-	if (!up) {
-		json_object_put(extra);
-		return -ENOENT;
-	}
-	struct txn_msg *t = xcalloc(1, sizeof(*t));
-	t->kind = xstrdup(kind_name);
-	t->item_id = xstrdup("");
-	t->uid = xstrdup("");
-	t->station = xstrdup(st->name);
-	t->device = xstrdup("");
-	t->patron_id = xstrdup(patron_id ? patron_id : "");
-	json_object *o = extra ? extra : json_object_new_object();
-	json_object_object_add(o, "kind", json_object_new_string(kind_name));
-	json_object_object_add(o, "station", json_object_new_string(st->name));
-	json_object_object_add(o, "patron_id", json_object_new_string(t->patron_id));
-	t->json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	/* json-c's own copy of a PIN: wipe it before it is freed */
-	json_object *pin;
-	if (json_object_object_get_ex(o, "patron_pin", &pin) && json_object_is_type(pin, json_type_string))
-		explicit_bzero((char *)json_object_get_string(pin), (size_t)json_object_get_string_len(pin));
-	json_object_put(o);
-	/* Not journaled: ids <= 0, from the same counter as item lookups. */
-	t->txn = (struct circd_txn){
-		.struct_size = sizeof(struct circd_txn),
-		.kind = kind,
-		.id = -(int64_t)(++core->lookups),
-		.event_time_usec = now_realtime_usec(),
-		.created_usec = now_realtime_usec(),
-		.site = core->cfg->site,
-		.station = t->station,
-		.device = t->device,
-		.item_id = t->item_id,
-		.patron_id = t->patron_id,
-		.uid = t->uid,
-		.json = t->json,
-	};
-	*id = t->txn.id;
-	instance_submit_txn(up, t);
-	return 0;
+	return core_request(st->core, upstream, kind, kind_name, st->name, NULL, patron_id, extra, id);
 }
 
 struct station *core_find_station(struct core *core, const char *name)
