@@ -460,7 +460,7 @@ static const struct circd_option feig_options[] = {
 	  "inventory only tags of this AFI (reader CFG4, in RAM); -1 = no filter" },
 	{ "rf_output", CIRCD_OPT_INT, "1", 0, 1, 2,
 	  "antenna output OUTPUT rf 1 switches on (H20800 6.7 ANT_OUT)" },
-	{ "antennas", CIRCD_OPT_STRING, "", 0, 0, 0,
+	{ "antennas", CIRCD_OPT_STRING, NULL, 0, 0, 0,
 	  "antenna outputs inventoried in turn, \"1,2\"; events carry the antenna; empty = no switching" },
 	CIRCD_OPTION_END,
 };
