@@ -39,10 +39,10 @@ and takes orders from --control FILE, a file the test appends lines to:
     unplug MS           close the connection / refuse it for MS ms (TCP)
 
 After every change it writes the field to --state FILE, one line per tag:
-"UID afi=HH dsfid=HH eas=N mem=HEX" (memory in tag order), then
-"requests=N rf_resets=N faults_taken=N", then
-"rf_output=N cfg4=HEX eeprom_writes=N antenna_switches=N"
-(faults_taken: spoiled answers so far).
+"UID afi=HH dsfid=HH eas=N mem=HEX" (memory in tag order), then one line of
+decimal counters "requests=N rf_resets=N rf_output=N cfg4_mode=N
+cfg4_afi=N eeprom_writes=N antenna_switches=N faults_taken=N" (faults_taken:
+spoiled answers so far; cfg4_*: CFG4's ISO15693-MODE and ISO15693-AFI).
 """
 import argparse
 import os
@@ -118,17 +118,23 @@ class Reader:
         lines = ["%s afi=%02X dsfid=%02X eas=%d mem=%s" % (
             t.uid.hex().upper(), t.afi, t.dsfid, t.eas, t.memory.hex().upper())
             for t in self.tags.values()]
-        lines.append("requests=%d rf_resets=%d faults_taken=%d" % (
-            self.requests, self.rf_resets, self.faults_taken))
-        lines.append("rf_output=%d cfg4=%s eeprom_writes=%d antenna_switches=%d" % (
-            self.rf_output, self.cfg4.hex().upper(), self.eeprom_writes,
-            self.antenna_switches))
+        lines.append("requests=%d rf_resets=%d rf_output=%d cfg4_mode=%d cfg4_afi=%d "
+                     "eeprom_writes=%d antenna_switches=%d faults_taken=%d" % (
+                         self.requests, self.rf_resets, self.rf_output, self.cfg4[4],
+                         self.cfg4[5], self.eeprom_writes, self.antenna_switches,
+                         self.faults_taken))
         tmp = self.state_path + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(lines) + "\n")
         os.replace(tmp, self.state_path)
 
     def control(self, line):
+        try:
+            self.control_line(line)
+        except (ValueError, IndexError) as e:
+            print("feig_emulator: bad control line %r: %s" % (line, e), file=sys.stderr)
+
+    def control_line(self, line):
         words = line.split()
         if not words:
             return
