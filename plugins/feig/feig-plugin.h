@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The feig plugin's state, shared by its files:
- *   feig.c         options, run loop, health, reconnect, commands
+ *   feig.c         options, run loop, health, reconnect, inventory
+ *   feig_commands.c  the commands: write AFI, write blocks, RF on/off
  *   feig_reader.c  one request/answer exchange and the ISO host commands
  *   feig_port.c    the way to the reader: a byte stream (serial, TCP) or USB
  *   feig_usb.c     USB bulk transfers (built with ENABLE_USB only)
@@ -28,6 +29,7 @@
 
 struct feig_tag {
 	uint8_t uid[FEIG_UID_LEN];
+	int antenna;      /* 0 = the reader's one antenna, else 1..2 (option antennas) */
 	uint8_t dsfid;
 	unsigned missed;  /* inventory cycles in a row without this UID */
 	bool reported;    /* TAG_SEEN emitted (memory read once, per UID) */
@@ -44,12 +46,19 @@ struct feig {
 	unsigned gone_after;
 	unsigned blocks;
 	uint8_t addr;
+	int afi_filter;         /* -1 = none (the reader's own CFG4 applies) */
+	uint8_t rf_output;      /* ANT_OUT switched on by OUTPUT "rf" 1 */
+	int antennas[FEIG_ANTENNAS_MAX]; /* inventoried in turn (§6.7 ANT_OUT) */
+	size_t nantennas;       /* 0 = no switching: the reader's one antenna */
 
 	struct transport *t;    /* serial or TCP, while open */
 	struct feig_usb *u;     /* USB (made on the worker thread, kept) */
 	enum circd_health health;
 	bool stopping;
 	unsigned backoff_ms;
+	bool afi_filter_set;    /* CFG4 written since the port opened */
+	bool afi_filter_refused; /* the reader said no: no inventory (wrong tags) */
+	bool rf_off;            /* OUTPUT "rf" 0: no inventories until "rf" 1 */
 
 	/* error accounting: totals for the logs and the health reasons (a
 	 * timeout = nothing at all came; bytes that make no good answer = a
@@ -125,6 +134,11 @@ const char *feig_usb_reason(const struct feig_usb *u);
 int feig_request(struct feig *f, uint8_t cmd, const uint8_t *data, size_t len,
 		 struct feig_answer *a);
 
+/* feig_commands.c: take and answer the queued commands */
+void feig_handle_commands(struct feig *f);
+/* CFG4 AFI filter in the reader's RAM (§4.5, §5); 0 or as below */
+int feig_apply_afi_filter(struct feig *f, uint8_t *status);
+
 /* The ISO host commands; 0, -EIO with *status set for a reader status
  * other than OK, or feig_request()'s errors. */
 int feig_rf_reset(struct feig *f);
@@ -136,5 +150,13 @@ int feig_read_blocks(struct feig *f, const uint8_t uid[FEIG_UID_LEN], unsigned f
 		     unsigned count, size_t *len, size_t *block_size, uint8_t *status);
 int feig_write_afi(struct feig *f, const uint8_t uid[FEIG_UID_LEN], uint8_t afi,
 		   uint8_t *status);
+/* mem: count blocks in tag order; sent reversed per block (§7.1.4) */
+int feig_write_blocks(struct feig *f, const uint8_t uid[FEIG_UID_LEN], unsigned first,
+		      unsigned count, unsigned block_size, const uint8_t *mem, uint8_t *status);
+int feig_rf_output(struct feig *f, uint8_t ant_out, uint8_t *status);
+int feig_config_read(struct feig *f, uint8_t cfg_adr, uint8_t rec[FEIG_CFG_LEN],
+		     uint8_t *status);
+int feig_config_write(struct feig *f, uint8_t cfg_adr, const uint8_t rec[FEIG_CFG_LEN],
+		      uint8_t *status);
 
 #endif

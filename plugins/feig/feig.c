@@ -9,8 +9,13 @@
  * [0xB0 0x23] — and reported as TAG_SEEN with its memory exactly as the
  * reader returned it (FEIG sends each block's bytes reversed; the core
  * knows).  A UID missing from `gone_after` inventories in a row is
- * reported TAG_GONE.  WRITE_AFI [0xB0 0x27] is verified by reading the
- * system information back.
+ * reported TAG_GONE.  Commands: feig_commands.c.
+ *
+ * Option afi_filter sets the reader's own AFI filter (CFG4, §4.5) once per
+ * connection.  Option antennas = "1,2" switches the RF output [0x6A] to
+ * each antenna in turn before its inventory (§6.7); tags are tracked and
+ * reported per (UID, antenna), events carry the antenna (0 without the
+ * option).
  *
  * Health: OK while the reader answers; DEGRADED after several bad or
  * missing answers in a row (each one counted -- a bad frame when bytes came
@@ -115,17 +120,77 @@ static void connect_port(struct feig *f)
 	 * (H20800 §6.6).  Health turns OK with the first good answer; a port
 	 * that opens but does not answer (a TCP peer that hangs up at once)
 	 * is retried with the same backoff as one that does not open. */
+	f->afi_filter_set = f->afi_filter_refused = false;
 	r = feig_rf_reset(f);
+	if (r == 0 && f->rf_off) {
+		/* a reader that was power-cycled has its RF on again */
+		uint8_t status;
+		r = feig_rf_output(f, FEIG_ANT_OUT_OFF, &status);
+	}
 	if (r == 0)
 		f->backoff_ms = FEIG_BACKOFF_MIN_MS;
 	else if (r != -ECANCELED && !feig_port_is_open(f))
 		feig_port_retry_wait(f);
 }
 
-static struct feig_tag *find_tag(struct feig *f, const uint8_t *uid)
+/*
+ * AFI filter (option afi_filter): H20800 has no AFI in the inventory
+ * request; the reader filters by CFG4 (§4.5: ISO15693-MODE.AFI and
+ * ISO15693-AFI).  Read CFG4 from RAM, set both, write it back to RAM only
+ * (§5.1, §5.2), once per connection (a reader power-cycled meanwhile has
+ * its EEPROM setting back).  0, -EIO with *status when the reader refuses,
+ * or feig_request()'s errors.
+ */
+int feig_apply_afi_filter(struct feig *f, uint8_t *status)
+{
+	uint8_t rec[FEIG_CFG_LEN];
+	int r = feig_config_read(f, FEIG_CFG4, rec, status);
+
+	if (r < 0)
+		return r;
+	if ((rec[FEIG_CFG4_ISO15693_MODE] & FEIG_CFG4_MODE_AFI) &&
+	    rec[FEIG_CFG4_ISO15693_AFI] == (uint8_t)f->afi_filter)
+		return 0; /* already so */
+	rec[FEIG_CFG4_ISO15693_MODE] |= FEIG_CFG4_MODE_AFI;
+	rec[FEIG_CFG4_ISO15693_AFI] = (uint8_t)f->afi_filter;
+	return feig_config_write(f, FEIG_CFG4, rec, status);
+}
+
+/* Before the first inventory of a connection; false = no inventory now. */
+static bool afi_filter_ready(struct feig *f)
+{
+	uint8_t status = 0;
+	int r;
+
+	if (f->afi_filter < 0 || f->afi_filter_set)
+		return true;
+	if (f->afi_filter_refused)
+		return false;
+	r = feig_apply_afi_filter(f, &status);
+	if (r == 0) {
+		f->afi_filter_set = true;
+		f->host->log(f->inst, CIRCD_LOG_DEBUG, "AFI filter 0x%02x set (CFG4, RAM)",
+			     (unsigned)f->afi_filter);
+		return true;
+	}
+	if (r == -EIO) {
+		/* Inventories without the filter would report the wrong
+		 * tags (a gate would alarm on every item): none until the
+		 * next connection tries again. */
+		char why[128];
+		snprintf(why, sizeof(why), "reader refuses the AFI filter: %s (0x%02x)",
+			 feig_status_text(status), status);
+		f->afi_filter_refused = true;
+		f->host->log(f->inst, CIRCD_LOG_ERR, "%s", why);
+		feig_set_health(f, CIRCD_HEALTH_DEGRADED, why);
+	}
+	return false;
+}
+
+static struct feig_tag *find_tag(struct feig *f, const uint8_t *uid, int antenna)
 {
 	for (size_t i = 0; i < f->ntags; i++)
-		if (!memcmp(f->tags[i].uid, uid, FEIG_UID_LEN))
+		if (f->tags[i].antenna == antenna && !memcmp(f->tags[i].uid, uid, FEIG_UID_LEN))
 			return &f->tags[i];
 	return NULL;
 }
@@ -161,6 +226,7 @@ static int report_tag(struct feig *f, struct feig_tag *tag)
 	ev.memory = len ? f->mem : NULL;
 	ev.memory_len = (uint32_t)len;
 	ev.block_size = (uint32_t)block_size;
+	ev.antenna = tag->antenna;
 	r = emit_retry(f, &ev);
 	if (r < 0)
 		return r;
@@ -175,15 +241,30 @@ static int emit_gone(struct feig *f, const struct feig_tag *tag)
 	circd_event_init(&ev, CIRCD_EV_TAG_GONE);
 	memcpy(ev.uid, tag->uid, FEIG_UID_LEN);
 	ev.uid_len = FEIG_UID_LEN;
+	ev.antenna = tag->antenna;
 	return emit_retry(f, &ev);
 }
 
-static int inventory_cycle(struct feig *f)
+/* One inventory on one antenna (0 = no switching) and what follows from
+ * it: departures and arrivals of the tags on that antenna. */
+static int inventory_cycle(struct feig *f, int antenna)
 {
 	struct feig_inventory_tag seen[FEIG_MAX_TAGS];
 	size_t count = 0;
 	uint8_t status = 0;
-	int r = feig_inventory(f, seen, FEIG_MAX_TAGS, &count, &status);
+	int r = 0;
+
+	if (antenna) {
+		/* §6.7: RF power on this antenna only (the others off) */
+		r = feig_rf_output(f, (uint8_t)antenna, &status);
+		if (r == -EIO) {
+			f->host->log(f->inst, CIRCD_LOG_DEBUG, "antenna %d: %s (0x%02x)", antenna,
+				     feig_status_text(status), status);
+			return 0; /* nobody ages: this antenna was not read */
+		}
+	}
+	if (r == 0)
+		r = feig_inventory(f, seen, FEIG_MAX_TAGS, &count, &status);
 
 	if (r == -EIO) {
 		/* The reader answered, with an error: says nothing about
@@ -201,10 +282,10 @@ static int inventory_cycle(struct feig *f)
 	f->rf_error_run = 0;
 
 	for (size_t i = 0; i < count; i++) {
-		struct feig_tag *tag = find_tag(f, seen[i].uid);
+		struct feig_tag *tag = find_tag(f, seen[i].uid, antenna);
 		if (!tag && f->ntags < FEIG_MAX_TAGS) {
 			tag = &f->tags[f->ntags++];
-			*tag = (struct feig_tag){ .dsfid = seen[i].dsfid };
+			*tag = (struct feig_tag){ .dsfid = seen[i].dsfid, .antenna = antenna };
 			memcpy(tag->uid, seen[i].uid, FEIG_UID_LEN);
 		}
 		if (tag)
@@ -214,6 +295,10 @@ static int inventory_cycle(struct feig *f)
 	for (size_t i = 0; i < f->ntags;) {
 		struct feig_tag *tag = &f->tags[i];
 		bool present = false;
+		if (tag->antenna != antenna) {
+			i++;
+			continue;
+		}
 		for (size_t j = 0; j < count && !present; j++)
 			present = !memcmp(seen[j].uid, tag->uid, FEIG_UID_LEN);
 		if (present || ++tag->missed < f->gone_after) {
@@ -225,7 +310,7 @@ static int inventory_cycle(struct feig *f)
 		f->tags[i] = f->tags[--f->ntags];
 	}
 	for (size_t i = 0; i < f->ntags; i++) {
-		if (f->tags[i].reported || f->tags[i].missed)
+		if (f->tags[i].reported || f->tags[i].missed || f->tags[i].antenna != antenna)
 			continue;
 		r = report_tag(f, &f->tags[i]);
 		if (r < 0 && r != -EAGAIN)
@@ -234,69 +319,29 @@ static int inventory_cycle(struct feig *f)
 	return 0;
 }
 
-static void write_afi(struct feig *f, const struct circd_command *cmd)
-{
-	struct feig_sysinfo info;
-	uint8_t status = 0;
-	char detail[96];
-	int r;
-
-	if (cmd->uid_len != FEIG_UID_LEN || cmd->value < 0 || cmd->value > 255) {
-		f->host->command_done(f->inst, cmd, -EINVAL, "need an 8-byte UID and AFI 0..255");
-		return;
-	}
-	r = feig_write_afi(f, cmd->uid, (uint8_t)cmd->value, &status);
-	if (r == 0)
-		r = feig_sysinfo(f, cmd->uid, &info, &status);
-	if (r == -EIO) {
-		snprintf(detail, sizeof(detail), "reader: %s (0x%02x)", feig_status_text(status),
-			 status);
-		f->host->command_done(f->inst, cmd, -EIO, detail);
-	} else if (r < 0) {
-		f->host->command_done(f->inst, cmd, r == -ECANCELED ? -ECANCELED : -EIO,
-				      "no valid answer from the reader");
-	} else if (info.afi != (uint8_t)cmd->value) {
-		snprintf(detail, sizeof(detail), "read back AFI 0x%02x, wanted 0x%02x", info.afi,
-			 (unsigned)cmd->value);
-		f->host->command_done(f->inst, cmd, -EIO, detail);
-	} else {
-		f->host->command_done(f->inst, cmd, 0, NULL);
-	}
-}
-
-static void handle_commands(struct feig *f)
-{
-	struct circd_command cmd = { .struct_size = sizeof(cmd) };
-
-	while (f->host->take_command(f->inst, &cmd) == 1) {
-		if (f->stopping)
-			f->host->command_done(f->inst, &cmd, -ECANCELED, "stopping");
-		else if (cmd.type == CIRCD_CMD_WRITE_AFI && !feig_port_is_open(f))
-			f->host->command_done(f->inst, &cmd, -ENOTCONN, "reader offline");
-		else if (cmd.type == CIRCD_CMD_WRITE_AFI)
-			write_afi(f, &cmd);
-		else
-			f->host->command_done(f->inst, &cmd, -EOPNOTSUPP,
-					      cmd.type == CIRCD_CMD_SET_EAS
-						      ? "EAS needs NXP custom commands: not implemented"
-						      : "not a reader command");
-	}
-}
-
 static int feig_run(void *state)
 {
 	struct feig *f = state;
 
 	while (!f->stopping) {
 		/* first: a command queued while offline is refused at once */
-		handle_commands(f);
+		feig_handle_commands(f);
 		if (f->stopping)
 			break;
 		if (!feig_port_is_open(f)) {
 			connect_port(f);
 			continue;
 		}
-		if (inventory_cycle(f) == -ECANCELED)
+		int r = 0;
+		if (!f->rf_off && afi_filter_ready(f)) {
+			if (!f->nantennas)
+				r = inventory_cycle(f, 0);
+			for (size_t a = 0; a < f->nantennas && r != -ECANCELED &&
+					   feig_port_is_open(f);
+			     a++)
+				r = inventory_cycle(f, f->antennas[a]);
+		}
+		if (r == -ECANCELED)
 			break;
 		if (!feig_port_is_open(f)) {
 			/* port lost: keep the tags; after the reconnect the
@@ -307,11 +352,41 @@ static int feig_run(void *state)
 		feig_pause(f, -1, f->poll_ms);
 	}
 	/* answer what is still queued */
-	handle_commands(f);
+	feig_handle_commands(f);
 	if (f->bad_frames || f->timeouts || f->rf_errors) {
 		char counts[FEIG_COUNTS_MAX];
 		feig_counts(f, counts, sizeof(counts));
 		f->host->log(f->inst, CIRCD_LOG_INFO, "%s", counts);
+	}
+	return 0;
+}
+
+/* "1,2": the antenna outputs to inventory in turn (§6.7 ANT_OUT: two). */
+static int parse_antennas(const char *list, struct feig *f, char *why, size_t why_size)
+{
+	const char *p = list;
+
+	f->nantennas = 0;
+	if (!p || !*p)
+		return 0;
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10);
+		if (end == p || a < 1 || a > FEIG_ANTENNAS_MAX || (*end && *end != ',')) {
+			snprintf(why, why_size,
+				 "antennas = \"%s\": expected a list of antenna outputs 1..%d "
+				 "(H20800 §6.7 switches two; multiplexers are not described there)",
+				 list, FEIG_ANTENNAS_MAX);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < f->nantennas; i++)
+			if (f->antennas[i] == (int)a) {
+				snprintf(why, why_size, "antennas = \"%s\": antenna %ld twice",
+					 list, a);
+				return -EINVAL;
+			}
+		f->antennas[f->nantennas++] = (int)a;
+		p = *end ? end + 1 : end;
 	}
 	return 0;
 }
@@ -347,6 +422,14 @@ static int feig_create(struct circd_instance *inst, const struct circd_host_api 
 	f->gone_after = (unsigned)host->opt_int(inst, "gone_after");
 	f->blocks = (unsigned)host->opt_int(inst, "blocks");
 	f->addr = (uint8_t)addr;
+	f->afi_filter = (int)host->opt_int(inst, "afi_filter");
+	f->rf_output = (uint8_t)host->opt_int(inst, "rf_output");
+	r = parse_antennas(host->opt_string(inst, "antennas"), f, why, sizeof(why));
+	if (r < 0) {
+		host->log(inst, CIRCD_LOG_ERR, "%s", why);
+		free(f);
+		return r;
+	}
 	f->health = CIRCD_HEALTH_STARTING;
 	f->backoff_ms = FEIG_BACKOFF_MIN_MS;
 	*state = f;
@@ -373,6 +456,12 @@ static const struct circd_option feig_options[] = {
 	{ "blocks", CIRCD_OPT_INT, "8", 0, 1, 256, "user memory blocks read from a new tag" },
 	{ "bus_address", CIRCD_OPT_INT, "255", 0, 0, 255,
 	  "reader bus address (COM-ADR); 255 = any" },
+	{ "afi_filter", CIRCD_OPT_INT, "-1", 0, -1, 255,
+	  "inventory only tags of this AFI (reader CFG4, in RAM); -1 = no filter" },
+	{ "rf_output", CIRCD_OPT_INT, "1", 0, 1, 2,
+	  "antenna output OUTPUT rf 1 switches on (H20800 6.7 ANT_OUT)" },
+	{ "antennas", CIRCD_OPT_STRING, NULL, 0, 0, 0,
+	  "antenna outputs inventoried in turn, \"1,2\"; events carry the antenna; empty = no switching" },
 	CIRCD_OPTION_END,
 };
 

@@ -167,3 +167,34 @@ int feig_parse_sysinfo(const uint8_t *data, size_t len, struct feig_sysinfo *inf
 	info->ic_ref = data[12];
 	return 0;
 }
+
+int feig_parse_config(const uint8_t *data, size_t len, uint8_t rec[FEIG_CFG_LEN])
+{
+	if (len != FEIG_CFG_LEN)
+		return -EBADMSG;
+	memcpy(rec, data, FEIG_CFG_LEN);
+	return 0;
+}
+
+int feig_build_write_blocks(const uint8_t uid[FEIG_UID_LEN], unsigned first, unsigned count,
+			    unsigned block_size, const uint8_t *mem, uint8_t *out,
+			    size_t out_size)
+{
+	size_t bytes = (size_t)count * block_size, len = 5 + FEIG_UID_LEN + bytes;
+
+	if (!count || !block_size || block_size > 32 || first + count > 256 ||
+	    bytes > FEIG_WRITE_MAX)
+		return -EINVAL;
+	if (out_size < len)
+		return -EMSGSIZE;
+	out[0] = FEIG_ISO_WRITE_MULTIPLE;
+	out[1] = FEIG_MODE_ADDRESSED;
+	memcpy(out + 2, uid, FEIG_UID_LEN);
+	out[10] = (uint8_t)first;
+	out[11] = (uint8_t)count;
+	out[12] = (uint8_t)block_size;
+	for (size_t b = 0; b < count; b++)
+		for (size_t i = 0; i < block_size; i++)
+			out[13 + b * block_size + i] = mem[b * block_size + block_size - 1 - i];
+	return (int)len;
+}

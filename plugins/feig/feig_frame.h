@@ -21,15 +21,37 @@
 #define FEIG_UID_LEN 8
 
 /* Commands (H20800 §6, §7) */
+#define FEIG_CMD_READ_CONFIG 0x80  /* §5.1: CFG-ADR -> 14-byte CFG-REC */
+#define FEIG_CMD_WRITE_CONFIG 0x81 /* §5.2: CFG-ADR CFG-REC */
 #define FEIG_CMD_RF_RESET 0x69
+#define FEIG_CMD_RF_OUTPUT 0x6A    /* §6.7: RF_OUTPUT.ANT_OUT */
 #define FEIG_CMD_ISO 0xB0
 #define FEIG_ISO_INVENTORY 0x01
 #define FEIG_ISO_READ_MULTIPLE 0x23
+#define FEIG_ISO_WRITE_MULTIPLE 0x24
 #define FEIG_ISO_WRITE_AFI 0x27
 #define FEIG_ISO_SYSINFO 0x2B
 
 #define FEIG_MODE_ADDRESSED 0x01
 #define FEIG_MODE_MORE 0x80 /* inventory: the rest of the last answer */
+
+/* §6.7 RF_OUTPUT: ANT_OUT b00 = RF off at every antenna, b01 = antenna 1
+ * (the only one of a one-antenna reader), b10 = antenna 2. */
+#define FEIG_ANT_OUT_OFF 0x00
+#define FEIG_ANTENNAS_MAX 2
+
+/* §5, §4.5: configuration blocks of 14 bytes; CFG-ADR bit 7 (LOC) = EEPROM
+ * (we only touch RAM, so a power cycle restores the reader's own setting).
+ * CFG4 byte 4 ISO15693-MODE bit 5 = AFI enabled, byte 5 = ISO15693-AFI:
+ * the reader then only inventories transponders of that AFI. */
+#define FEIG_CFG_LEN 14
+#define FEIG_CFG_EEPROM 0x80
+#define FEIG_CFG4 0x04
+#define FEIG_CFG4_ISO15693_MODE 4
+#define FEIG_CFG4_MODE_AFI 0x20
+#define FEIG_CFG4_ISO15693_AFI 5
+
+#define FEIG_WRITE_MAX 128 /* §7.1.4: at most 128 data bytes per write */
 
 /* Status bytes (H20800 Annex C) */
 #define FEIG_OK 0x00
@@ -90,5 +112,16 @@ struct feig_sysinfo {
 
 /* [0xB0][0x2B]: DSFID UID[8] AFI MEM-SIZE[2] IC-REF */
 int feig_parse_sysinfo(const uint8_t *data, size_t len, struct feig_sysinfo *info);
+
+/* [0x80]: CFG-REC[14]; -EBADMSG for any other length */
+int feig_parse_config(const uint8_t *data, size_t len, uint8_t rec[FEIG_CFG_LEN]);
+
+/* [0xB0][0x24] request data: MODE=addressed UID DB_ADR DB-N DB-SIZE DB...,
+ * each block's bytes reversed (the reader takes them MSB first, §7.1.4,
+ * as it sends them on read).  mem holds count blocks in tag order.
+ * Returns the length, or -EINVAL / -EMSGSIZE. */
+int feig_build_write_blocks(const uint8_t uid[FEIG_UID_LEN], unsigned first, unsigned count,
+			    unsigned block_size, const uint8_t *mem, uint8_t *out,
+			    size_t out_size);
 
 #endif

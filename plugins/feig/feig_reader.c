@@ -78,7 +78,7 @@ static int read_frame(struct feig *f, size_t *len, size_t *got)
 int feig_request(struct feig *f, uint8_t cmd, const uint8_t *data, size_t len,
 		 struct feig_answer *a)
 {
-	uint8_t req[64];
+	uint8_t req[3 + 2 + 4 + FEIG_UID_LEN + FEIG_WRITE_MAX + 2]; /* the longest: [0xB0 0x24] */
 	size_t alen = 0, got = 0;
 	int r, n;
 
@@ -153,6 +153,51 @@ int feig_rf_reset(struct feig *f)
 	int r = feig_request(f, FEIG_CMD_RF_RESET, NULL, 0, &a);
 
 	return r < 0 ? r : a.status == FEIG_OK ? 0 : -EIO;
+}
+
+int feig_rf_output(struct feig *f, uint8_t ant_out, uint8_t *status)
+{
+	struct feig_answer a;
+	int r = feig_request(f, FEIG_CMD_RF_OUTPUT, &ant_out, 1, &a);
+
+	if (r < 0)
+		return r;
+	*status = a.status;
+	return a.status == FEIG_OK ? 0 : -EIO;
+}
+
+int feig_config_read(struct feig *f, uint8_t cfg_adr, uint8_t rec[FEIG_CFG_LEN],
+		     uint8_t *status)
+{
+	struct feig_answer a;
+	int r = feig_request(f, FEIG_CMD_READ_CONFIG, &cfg_adr, 1, &a);
+
+	if (r < 0)
+		return r;
+	*status = a.status;
+	if (a.status != FEIG_OK)
+		return -EIO;
+	if (feig_parse_config(a.data, a.data_len, rec) < 0) {
+		f->bad_frames++;
+		count_error(f, "configuration block does not parse");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int feig_config_write(struct feig *f, uint8_t cfg_adr, const uint8_t rec[FEIG_CFG_LEN],
+		      uint8_t *status)
+{
+	uint8_t req[1 + FEIG_CFG_LEN] = { cfg_adr };
+	struct feig_answer a;
+	int r;
+
+	memcpy(req + 1, rec, FEIG_CFG_LEN);
+	r = feig_request(f, FEIG_CMD_WRITE_CONFIG, req, sizeof(req), &a);
+	if (r < 0)
+		return r;
+	*status = a.status;
+	return a.status == FEIG_OK ? 0 : -EIO;
 }
 
 int feig_inventory(struct feig *f, struct feig_inventory_tag *tags, size_t max, size_t *count,
@@ -242,4 +287,16 @@ int feig_write_afi(struct feig *f, const uint8_t uid[FEIG_UID_LEN], uint8_t afi,
 	memcpy(req + 2, uid, FEIG_UID_LEN);
 	req[10] = afi;
 	return iso_command(f, req, sizeof(req), &a, status);
+}
+
+int feig_write_blocks(struct feig *f, const uint8_t uid[FEIG_UID_LEN], unsigned first,
+		      unsigned count, unsigned block_size, const uint8_t *mem, uint8_t *status)
+{
+	uint8_t req[5 + FEIG_UID_LEN + FEIG_WRITE_MAX];
+	struct feig_answer a;
+	int n = feig_build_write_blocks(uid, first, count, block_size, mem, req, sizeof(req));
+
+	if (n < 0)
+		return n;
+	return iso_command(f, req, (size_t)n, &a, status);
 }

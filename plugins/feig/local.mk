@@ -6,6 +6,7 @@ plugins_feig_la_SOURCES = \
 	plugins/feig/feig-plugin.h \
 	plugins/feig/feig.c \
 	plugins/feig/feig_reader.c \
+	plugins/feig/feig_commands.c \
 	plugins/feig/feig_port.c \
 	plugins/feig/feig_frame.h \
 	plugins/feig/feig_frame.c

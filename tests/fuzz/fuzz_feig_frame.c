@@ -33,6 +33,25 @@ static void parse_all(const struct feig_answer *a)
 	}
 	if (feig_parse_sysinfo(a->data, a->data_len, &info) == 0)
 		sink += info.afi;
+	uint8_t rec[FEIG_CFG_LEN];
+	if (feig_parse_config(a->data, a->data_len, rec) == 0)
+		sink += rec[FEIG_CFG4_ISO15693_AFI];
+	/* the block write request from what came: never past its buffer,
+	 * and each block goes out reversed */
+	if (a->data_len >= 2 + FEIG_UID_LEN) {
+		uint8_t req[5 + FEIG_UID_LEN + FEIG_WRITE_MAX];
+		unsigned first = a->data[0], block_size = a->data[1] & 0x3F;
+		const uint8_t *blocks = a->data + 2 + FEIG_UID_LEN;
+		size_t have = a->data_len - 2 - FEIG_UID_LEN;
+		unsigned count = block_size ? (unsigned)(have / block_size) : 0;
+		int len = feig_build_write_blocks(a->data + 2, first, count, block_size, blocks,
+						  req, sizeof(req));
+		if (len > 0) {
+			assert((size_t)len == 13 + (size_t)count * block_size);
+			assert(req[13] == blocks[block_size - 1]);
+			sink += (size_t)len;
+		}
+	}
 	sink += strlen(feig_status_text(a->status));
 }
 

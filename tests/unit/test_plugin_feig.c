@@ -204,7 +204,28 @@ static size_t count_events(struct fakehost *fh, uint32_t type, const char *uid_h
 	return c;
 }
 
-static struct fakehost *start_plugin(struct emu *e)
+/* Like wait_event, for a tag on one antenna. */
+static long wait_event_at(struct fakehost *fh, uint32_t type, const char *uid_hex, int antenna,
+			  size_t from, int timeout_ms)
+{
+	uint8_t uid[8];
+
+	uid_bytes(uid_hex, uid);
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		size_t n = fakehost_event_count(fh);
+		for (size_t i = from; i < n; i++) {
+			const struct circd_event *ev = fakehost_event(fh, i);
+			if (ev->type == type && ev->uid_len == 8 && !memcmp(ev->uid, uid, 8) &&
+			    ev->antenna == antenna)
+				return (long)i;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The plugin with the test's usual options and `extra` (may be NULL). */
+static struct fakehost *start_plugin_with(struct emu *e, const char *extra)
 {
 	struct fakehost *fh = fakehost_new();
 	char port[200];
@@ -212,12 +233,31 @@ static struct fakehost *start_plugin(struct emu *e)
 	snprintf(port, sizeof(port), "port=%s", e->spec);
 	assert_int_equal(fakehost_load_plugin(fh, "feig"), 0);
 	assert_int_equal(fakehost_set_options(fh, (const char *const[]){ port, "poll_ms=20",
-									 "gone_after=2",
-									 "blocks=4", NULL }),
+									 "gone_after=2", "blocks=4",
+									 extra, NULL }),
 			 0);
 	assert_int_equal(fakehost_create(fh), 0);
 	assert_int_equal(fakehost_start(fh), 0);
 	return fh;
+}
+
+static struct fakehost *start_plugin(struct emu *e)
+{
+	return start_plugin_with(e, NULL);
+}
+
+static int output(struct fakehost *fh, const char *uid_hex, const char *name, int value,
+		  const char *text, const char **detail)
+{
+	uint8_t uid[8];
+	int status = 1;
+
+	if (uid_hex)
+		uid_bytes(uid_hex, uid);
+	uint64_t id = fakehost_command(fh, CIRCD_CMD_OUTPUT, uid_hex ? uid : NULL,
+				       uid_hex ? 8 : 0, value, name, text);
+	assert_int_equal(fakehost_wait_command(fh, id, 3000, &status, detail), 0);
+	return status;
 }
 
 static int write_afi(struct fakehost *fh, const char *uid_hex, int afi, const char **detail)
@@ -366,6 +406,169 @@ static void test_tcp_story(void **state)
 	emu_stop(&e);
 }
 
+/* afi_filter: the reader's CFG4 filter is set in RAM (never EEPROM) and
+ * only tags of that AFI are inventoried; a reader that refuses it reports
+ * nothing (an unfiltered gate would alarm on every item) and says why. */
+static void test_afi_filter(void **state)
+{
+	struct emu e;
+
+	emu_start(&e, false);
+	emu_say(&e, "add " UID_A " afi=07");
+	emu_say(&e, "add " UID_B " afi=C2");
+	emu_say(&e, "add " UID_C " afi=07");
+	struct fakehost *fh = start_plugin_with(&e, "afi_filter=7");
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_A, 0, 3000) >= 0);
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_C, 0, 3000) >= 0);
+	/* CFG4: ISO15693-MODE 0x09 | AFI (0x20) = 41, ISO15693-AFI 0x07 */
+	assert_true(emu_state_has(&e, "cfg4_mode=41 cfg4_afi=7 eeprom_writes=0", 1000));
+	/* the C2 tag (on loan) is never reported; its AFI changes to 07
+	 * (checked in at another desk): now it is */
+	usleep(150000);
+	assert_int_equal(count_events(fh, CIRCD_EV_TAG_SEEN, UID_B), 0);
+	emu_say(&e, "add " UID_B " afi=07");
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_B, 0, 3000) >= 0);
+	/* and A, secured (AFI C2) elsewhere, leaves the filtered field */
+	size_t mark = fakehost_event_count(fh);
+	emu_say(&e, "add " UID_A " afi=C2");
+	assert_true(wait_event(fh, CIRCD_EV_TAG_GONE, UID_A, mark, 2000) >= 0);
+	assert_int_equal(fakehost_stop(fh), 0);
+	fakehost_free(fh);
+	emu_stop(&e);
+
+	/* a reader that refuses the configuration write */
+	emu_start(&e, false);
+	emu_say(&e, "add " UID_A " afi=C2");
+	emu_say(&e, "fault cfg_refused");
+	fh = start_plugin_with(&e, "afi_filter=7");
+	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_DEGRADED, 3000), 0);
+	assert_true(fakehost_log_contains(fh, "reader refuses the AFI filter"));
+	usleep(150000);
+	assert_int_equal(count_events(fh, CIRCD_EV_TAG_SEEN, UID_A), 0);
+	assert_int_equal(fakehost_stop(fh), 0);
+	fakehost_free(fh);
+	emu_stop(&e);
+}
+
+/* OUTPUT "rf": off at every antenna, inventories pause (nobody is reported
+ * gone for it), on again; a bad value is refused. */
+static void test_rf_output(void **state)
+{
+	struct emu e;
+	const char *detail = NULL;
+
+	emu_start(&e, true);
+	emu_say(&e, "add " UID_A);
+	struct fakehost *fh = start_plugin_with(&e, "rf_output=2");
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_A, 0, 3000) >= 0);
+	assert_int_equal(output(fh, NULL, "rf", 0, NULL, &detail), 0);
+	assert_true(emu_state_has(&e, " rf_output=0 ", 1000));
+	usleep(200000);
+	assert_int_equal(count_events(fh, CIRCD_EV_TAG_GONE, UID_A), 0);
+	/* on: the antenna of option rf_output (2), where A is not */
+	assert_int_equal(output(fh, NULL, "rf", 1, NULL, &detail), 0);
+	assert_true(emu_state_has(&e, " rf_output=2 ", 1000));
+	assert_true(wait_event(fh, CIRCD_EV_TAG_GONE, UID_A, 0, 2000) >= 0);
+	assert_int_equal(output(fh, NULL, "rf", 2, NULL, &detail), -EINVAL);
+	assert_int_equal(output(fh, NULL, "lamp", 1, NULL, &detail), -EOPNOTSUPP);
+	assert_int_equal(fakehost_stop(fh), 0);
+	assert_int_equal(fakehost_command_errors(fh), 0);
+	fakehost_free(fh);
+	emu_stop(&e);
+}
+
+/* OUTPUT "blocks": data in tag order, sent MSB first per block, verified
+ * by reading back; what the tag then holds is in the emulator's state. */
+static void test_write_blocks(void **state)
+{
+	struct emu e;
+	const char *detail = NULL;
+
+	emu_start(&e, false);
+	emu_say(&e, "add " UID_A " mem=%s", MEM_A);
+	emu_say(&e, "add " UID_C " bs=8");
+	struct fakehost *fh = start_plugin(&e);
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_A, 0, 3000) >= 0);
+
+	assert_int_equal(output(fh, UID_A, "blocks", 1, "A1A2A3A4B1B2B3B4", &detail), 0);
+	assert_true(emu_state_has(&e, UID_A " afi=00 dsfid=00 eas=0 mem=01020304A1A2A3A4B1B2B3B413141516",
+				  1000));
+	/* an 8-byte-block tag takes 8-byte blocks */
+	assert_int_equal(output(fh, UID_C, "blocks", 0, "0011223344556677", &detail), 0);
+	assert_true(emu_state_has(&e, UID_C " afi=00 dsfid=00 eas=0 mem=0011223344556677", 1000));
+	assert_int_equal(output(fh, UID_C, "blocks", 0, "00112233", &detail), -EINVAL);
+	assert_non_null(strstr(detail, "whole 8-byte blocks"));
+	/* a write the tag acknowledges but does not keep */
+	emu_say(&e, "fault write_ignored");
+	usleep(50000);
+	assert_int_equal(output(fh, UID_A, "blocks", 0, "FFFFFFFF", &detail), -EIO);
+	assert_non_null(strstr(detail, "read back"));
+	/* a write the reader refuses */
+	emu_say(&e, "fault write_error");
+	usleep(50000);
+	assert_int_equal(output(fh, UID_A, "blocks", 0, "FFFFFFFF", &detail), -EIO);
+	assert_non_null(strstr(detail, "write error"));
+	/* past the tag's end, bad hex, no UID */
+	assert_int_equal(output(fh, UID_A, "blocks", 3, "0000000000000000", &detail), -EINVAL);
+	assert_int_equal(output(fh, UID_A, "blocks", 0, "XYZ0", &detail), -EINVAL);
+	assert_int_equal(output(fh, NULL, "blocks", 0, "00000000", &detail), -EINVAL);
+	assert_true(emu_state_has(&e, UID_A " afi=00 dsfid=00 eas=0 mem=01020304A1A2A3A4B1B2B3B413141516",
+				  500));
+	assert_int_equal(fakehost_stop(fh), 0);
+	fakehost_free(fh);
+	emu_stop(&e);
+}
+
+/* antennas = "1,2": RF switched to each antenna before its inventory,
+ * tags reported and aged per (UID, antenna). */
+static void test_antennas(void **state)
+{
+	struct emu e;
+
+	emu_start(&e, false);
+	emu_say(&e, "add " UID_A " ant=1");
+	emu_say(&e, "add " UID_B " ant=2");
+	emu_say(&e, "add " UID_C " ant=1,2"); /* where two shelves meet */
+	struct fakehost *fh = start_plugin_with(&e, "antennas=1,2");
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_SEEN, UID_A, 1, 0, 3000) >= 0);
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_SEEN, UID_B, 2, 0, 3000) >= 0);
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_SEEN, UID_C, 1, 0, 3000) >= 0);
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_SEEN, UID_C, 2, 0, 3000) >= 0);
+	assert_int_equal(count_events(fh, CIRCD_EV_TAG_SEEN, UID_A), 1);
+	assert_int_equal(count_events(fh, CIRCD_EV_TAG_SEEN, UID_B), 1);
+
+	/* C is pushed back onto shelf 2 only: gone from antenna 1 alone */
+	size_t mark = fakehost_event_count(fh);
+	emu_say(&e, "add " UID_C " ant=2");
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_GONE, UID_C, 1, mark, 2000) >= 0);
+	/* B moves from shelf 2 to shelf 1 */
+	emu_say(&e, "add " UID_B " ant=1");
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_GONE, UID_B, 2, mark, 2000) >= 0);
+	assert_true(wait_event_at(fh, CIRCD_EV_TAG_SEEN, UID_B, 1, mark, 2000) >= 0);
+	usleep(100000);
+	assert_int_equal(wait_event_at(fh, CIRCD_EV_TAG_GONE, UID_C, 2, mark, 0), -1);
+	assert_int_equal(count_events(fh, CIRCD_EV_TAG_GONE, UID_A), 0);
+	assert_true(emu_state_has(&e, "antenna_switches=", 100));
+	assert_int_equal(fakehost_stop(fh), 0);
+	fakehost_free(fh);
+	emu_stop(&e);
+
+	/* antennas the protocol cannot switch are refused at create */
+	const char *bad[] = { "antennas=1,3", "antennas=0", "antennas=1,,2", "antennas=2,2",
+			      "antennas=1x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fh = fakehost_new();
+		assert_int_equal(fakehost_load_plugin(fh, "feig"), 0);
+		assert_int_equal(fakehost_set_options(fh, (const char *const[]){
+								  "port=tcp:127.0.0.1:9", bad[i],
+								  NULL }),
+				 0);
+		assert_true(fakehost_create(fh) < 0);
+		assert_true(fakehost_log_contains(fh, "antennas = "));
+		fakehost_free(fh);
+	}
+}
+
 struct fault_case {
 	const char *kind;  /* feig_emulator.py's fault KIND */
 	const char *label; /* the plugin's debug line for one of them */
@@ -462,6 +665,10 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_pty_story),
 		cmocka_unit_test(test_tcp_story),
+		cmocka_unit_test(test_afi_filter),
+		cmocka_unit_test(test_rf_output),
+		cmocka_unit_test(test_write_blocks),
+		cmocka_unit_test(test_antennas),
 		{ "test_fault_split_garbage", test_fault_split, NULL, NULL, (void *)&fault_garbage },
 		{ "test_fault_split_truncated", test_fault_split, NULL, NULL, (void *)&fault_truncated },
 		{ "test_fault_split_badcrc", test_fault_split, NULL, NULL, (void *)&fault_badcrc },
