@@ -43,6 +43,7 @@ struct feig {
 	const char *port;       /* "serial:...", "tcp:..." or "usb:...", owned by the host */
 	bool usb;               /* port is "usb:VID:PID[:SERIAL]" */
 	int poll_ms;
+	int timeout_ms; /* how long an answer may take */
 	unsigned gone_after;
 	unsigned blocks;
 	uint8_t addr;

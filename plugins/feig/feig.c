@@ -419,6 +419,7 @@ static int feig_create(struct circd_instance *inst, const struct circd_host_api 
 	f->port = port;
 	f->usb = !strncmp(port, "usb:", 4);
 	f->poll_ms = (int)host->opt_int(inst, "poll_ms");
+	f->timeout_ms = (int)host->opt_int(inst, "timeout_ms");
 	f->gone_after = (unsigned)host->opt_int(inst, "gone_after");
 	f->blocks = (unsigned)host->opt_int(inst, "blocks");
 	f->addr = (uint8_t)addr;
@@ -451,6 +452,8 @@ static const struct circd_option feig_options[] = {
 	{ "port", CIRCD_OPT_STRING, NULL, CIRCD_OPT_REQUIRED, 0, 0,
 	  "serial:/dev/ttyUSB0:38400:8E1, tcp:HOST:PORT or usb:0AB1:0002[:SERIAL]" },
 	{ "poll_ms", CIRCD_OPT_INT, "100", 0, 10, 60000, "inventory every this many ms" },
+	{ "timeout_ms", CIRCD_OPT_INT, "300", 0, 20, 10000,
+	  "an answer not complete this long after the request is spoiled (or missing)" },
 	{ "gone_after", CIRCD_OPT_INT, "2", 0, 1, 100,
 	  "inventories without a UID before it is reported gone" },
 	{ "blocks", CIRCD_OPT_INT, "8", 0, 1, 256, "user memory blocks read from a new tag" },

@@ -15,7 +15,6 @@
 
 /* A reader answers an inventory within ~30 ms and a 16-block read within
  * ~50 ms (rfid.md §3); anything slower is a lost answer. */
-#define ANSWER_TIMEOUT_MS 300
 #define WRITE_TIMEOUT_MS 200
 #define DEGRADED_AFTER 3 /* bad or missing answers in a row */
 
@@ -44,7 +43,7 @@ static void count_error(struct feig *f, const char *what)
  */
 static int read_frame(struct feig *f, size_t *len, size_t *got)
 {
-	uint64_t deadline = f->host->now_monotonic_usec() + ANSWER_TIMEOUT_MS * 1000ull;
+	uint64_t deadline = f->host->now_monotonic_usec() + (uint64_t)f->timeout_ms * 1000ull;
 	size_t have = 0, need = 0;
 
 	*got = 0;
