@@ -44,11 +44,7 @@ class ACS:
         os.utime(self.control, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
 
     def messages(self, mid=None):
-        import json
-        if not os.path.exists(self.log):
-            return []
-        with open(self.log) as f:
-            recs = [json.loads(line) for line in f if line.strip()]
+        recs = self._records()
         # Records without "id" are the emulator's own "not processed"
         # answers (96): see answers().
         return [r for r in recs if "id" in r and (mid is None or r["id"] == mid)]
@@ -56,11 +52,16 @@ class ACS:
     def log_records(self):
         """Everything in the log, in order: received messages ({"id": ...})
         and the answers that mean "not processed" ({"answer": "96"})."""
+        return self._records()
+
+    def _records(self):
+        """The log's complete lines: the emulator may be half-way through
+        writing the last one while a test reads."""
         import json
         if not os.path.exists(self.log):
             return []
         with open(self.log) as f:
-            return [json.loads(line) for line in f if line.strip()]
+            return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
