@@ -22,11 +22,15 @@
  * Health: OK while the reader answers; DEGRADED after several bad answers
  * in a row (each one counted, logged at debug with the totals, the input
  * drained); OFFLINE when the port is gone or `max_timeouts` requests in a
- * row get no answer at all (a pulled cable), reopened with backoff.
+ * row get no answer at all (a pulled cable), reopened with backoff.  The
+ * totals go to host->set_counters() (ABI 1.5) as they change: bad frames,
+ * timeouts (no answer at all), device errors (the reader's error answers to
+ * the inventory) and reconnects (answering again after a lost port).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +51,28 @@ void m3m_set_health(struct m3m *m, enum circd_health h, const char *why)
 	m->host->log(m->inst, h == CIRCD_HEALTH_OK ? CIRCD_LOG_INFO : CIRCD_LOG_WARNING, "%s: %s",
 		     m->port, why);
 	m->host->set_health(m->inst, h, why);
+}
+
+void m3m_publish_counters(struct m3m *m)
+{
+	const struct circd_device_counters c = {
+		.struct_size = sizeof(c),
+		.bad_frames = m->bad_frames,
+		.timeouts = m->timeouts,
+		.device_errors = m->reader_errors,
+		.reconnects = m->reconnects,
+	};
+
+	if (c.bad_frames == m->published.bad_frames && c.timeouts == m->published.timeouts &&
+	    c.device_errors == m->published.device_errors &&
+	    c.reconnects == m->published.reconnects)
+		return;
+	m->published = c;
+	/* a host older than ABI 1.5 has no set_counters() */
+	if (m->host->struct_size >= offsetof(struct circd_host_api, set_counters) +
+					    sizeof(m->host->set_counters) &&
+	    m->host->set_counters)
+		m->host->set_counters(m->inst, &c);
 }
 
 void m3m_port_lost(struct m3m *m, const char *why)
@@ -119,6 +145,12 @@ static void connect_port(struct m3m *m)
 	 * the same backoff as one that does not open. */
 	r = m3m_version(m, version, &err);
 	if (r == 0) {
+		/* answering again after the port was lost: one reconnect */
+		if (m->answered) {
+			m->reconnects++;
+			m3m_publish_counters(m);
+		}
+		m->answered = true;
 		m->backoff_ms = BACKOFF_MIN_MS;
 		m->host->log(m->inst, CIRCD_LOG_INFO, "3M reader firmware %02x.%02x.%02x",
 			     version[1], version[2], version[3]);
@@ -229,6 +261,7 @@ static int inventory_cycle(struct m3m *m)
 		/* The reader answered, with an error: says nothing about
 		 * which tags are there, so nobody ages this cycle. */
 		m->reader_errors++;
+		m3m_publish_counters(m);
 		m->host->log(m->inst, CIRCD_LOG_DEBUG, "inventory: %s (0x%02x), %llu so far",
 			     m3m_error_text(err), err, (unsigned long long)m->reader_errors);
 		return 0;
