@@ -756,7 +756,7 @@ class CircctlWithRealServerTest(unittest.TestCase):
     def test_status(self):
         r = self.run_circctl("status")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +-\n")
+        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +- +-\n")
         self.assertEqual(self.next_request(), {"cmd": "status"})
         r = self.run_circctl("--json", "status")
         self.assertEqual(json.loads(r.stdout), STATUS_HEALTHY)
