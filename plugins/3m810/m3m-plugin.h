@@ -49,6 +49,7 @@ struct m3m {
 	uint64_t bad_frames, timeouts, stray_bytes, reader_errors;
 	uint64_t reconnects;    /* the reader answered again after a lost port */
 	bool answered;          /* the reader has answered since create() */
+	bool relinking;         /* the port was lost after an answer */
 	struct circd_device_counters published; /* last given to set_counters() */
 	unsigned error_run;     /* bad or missing answers in a row -> DEGRADED */
 	unsigned silent_run;    /* no answer at all, in a row -> OFFLINE */

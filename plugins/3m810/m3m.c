@@ -83,6 +83,8 @@ void m3m_port_lost(struct m3m *m, const char *why)
 		 (unsigned long long)m->bad_frames, (unsigned long long)m->timeouts);
 	transport_close(m->t);
 	m->t = NULL;
+	/* the next good answer, on a port opened again, is a reconnect */
+	m->relinking = m->answered;
 	m3m_set_health(m, CIRCD_HEALTH_OFFLINE, reason);
 }
 
@@ -145,12 +147,6 @@ static void connect_port(struct m3m *m)
 	 * the same backoff as one that does not open. */
 	r = m3m_version(m, version, &err);
 	if (r == 0) {
-		/* answering again after the port was lost: one reconnect */
-		if (m->answered) {
-			m->reconnects++;
-			m3m_publish_counters(m);
-		}
-		m->answered = true;
 		m->backoff_ms = BACKOFF_MIN_MS;
 		m->host->log(m->inst, CIRCD_LOG_INFO, "3M reader firmware %02x.%02x.%02x",
 			     version[1], version[2], version[3]);

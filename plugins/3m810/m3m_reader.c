@@ -162,6 +162,14 @@ static int request(struct m3m *m, uint8_t cmd, const uint8_t *data, size_t len,
 		return -EBADMSG;
 	}
 	m->error_run = 0;
+	m->answered = true;
+	if (m->relinking) {
+		/* answering again after the port was lost: counted before
+		 * the health says OK */
+		m->relinking = false;
+		m->reconnects++;
+		m3m_publish_counters(m);
+	}
 	if (m->health != CIRCD_HEALTH_OK)
 		m3m_set_health(m, CIRCD_HEALTH_OK, "reader answers");
 	return 0;
