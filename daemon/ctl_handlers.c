@@ -131,6 +131,15 @@ static int ctl_status(void *userdata, json_object *req, json_object **reply, cha
 		json_object_object_add(x, "reason", json_object_new_string(d->health_reason ? d->health_reason : ""));
 		json_object_object_add(x, "events", json_object_new_int64((int64_t)d->events));
 		json_object_object_add(x, "station", json_object_new_string(d->station ? d->station->name : ""));
+		/* the plugin's totals (host->set_counters(), ABI 1.5) */
+		uint64_t c[INSTANCE_COUNTERS];
+		instance_counters(d, c);
+		json_object *errs = json_object_new_object();
+		json_object_object_add(errs, "bad_frame", json_object_new_int64((int64_t)c[INSTANCE_COUNTER_BAD_FRAMES]));
+		json_object_object_add(errs, "timeout", json_object_new_int64((int64_t)c[INSTANCE_COUNTER_TIMEOUTS]));
+		json_object_object_add(errs, "device_error", json_object_new_int64((int64_t)c[INSTANCE_COUNTER_DEVICE_ERRORS]));
+		json_object_object_add(errs, "reconnects", json_object_new_int64((int64_t)c[INSTANCE_COUNTER_RECONNECTS]));
+		json_object_object_add(x, "errors", errs);
 		json_object_array_add(devs, x);
 	}
 	json_object_object_add(o, "devices", devs);

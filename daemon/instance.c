@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,35 @@ static void host_set_health(struct circd_instance *ci, enum circd_health health,
 	mailbox_post(&inst->core->inbox, &m->m.node, true);
 }
 
+/* ABI 1.5.  Only the fields the plugin's struct has are read (struct_size);
+ * the latest values win (a plain store: cheap, and safe from the worker). */
+static void host_set_counters(struct circd_instance *ci, const struct circd_device_counters *c)
+{
+	struct instance *inst = (struct instance *)ci;
+	static const size_t offsets[INSTANCE_COUNTERS] = {
+		[INSTANCE_COUNTER_BAD_FRAMES] = offsetof(struct circd_device_counters, bad_frames),
+		[INSTANCE_COUNTER_TIMEOUTS] = offsetof(struct circd_device_counters, timeouts),
+		[INSTANCE_COUNTER_DEVICE_ERRORS] = offsetof(struct circd_device_counters, device_errors),
+		[INSTANCE_COUNTER_RECONNECTS] = offsetof(struct circd_device_counters, reconnects),
+	};
+	if (!c)
+		return;
+	for (size_t i = 0; i < INSTANCE_COUNTERS; i++) {
+		if (c->struct_size < offsets[i] + sizeof(uint64_t))
+			break;
+		uint64_t v;
+		memcpy(&v, (const char *)c + offsets[i], sizeof(v));
+		atomic_store_explicit(&inst->counters[i], v, memory_order_relaxed);
+	}
+}
+
+void instance_counters(struct instance *inst, uint64_t out[INSTANCE_COUNTERS])
+{
+	for (size_t i = 0; i < INSTANCE_COUNTERS; i++)
+		out[i] = inst->counters_base[i] +
+			 atomic_load_explicit(&inst->counters[i], memory_order_relaxed);
+}
+
 static uint64_t host_now_realtime(void) { return now_realtime_usec(); }
 static uint64_t host_now_monotonic(void) { return now_monotonic_usec(); }
 
@@ -345,6 +375,7 @@ const struct circd_host_api host_api = {
 	.stream_fd = host_stream_fd,
 	.stream_reason = host_stream_reason,
 	.stream_close = host_stream_close,
+	.set_counters = host_set_counters,
 };
 
 /* ---- main-thread side ---- */
@@ -384,6 +415,8 @@ int instance_new(struct core *core, enum instance_role role, struct config_devic
 	atomic_init(&inst->stop_requested, false);
 	atomic_init(&inst->in_wait, false);
 	atomic_init(&inst->heartbeat_usec, now_monotonic_usec());
+	for (size_t i = 0; i < INSTANCE_COUNTERS; i++)
+		atomic_init(&inst->counters[i], 0);
 
 	struct config_errors errs = { 0 };
 	int r = options_resolve(plugin->desc->options, &cfg->options, core->cfg->file, &inst->opts,
@@ -471,6 +504,10 @@ void instance_stop(struct instance *inst)
 		inst->plugin->desc->ops.destroy(inst->state);
 		inst->state = NULL;
 	}
+	/* The next plugin state (a restart) counts from 0 again: keep what
+	 * this one counted. */
+	for (size_t i = 0; i < INSTANCE_COUNTERS; i++)
+		inst->counters_base[i] += atomic_exchange(&inst->counters[i], 0);
 	host_streams_close_leftovers(inst);
 	/* Whatever the worker took but never answered goes back to the core as
 	 * unanswered: commands fail, transactions are retried. */

@@ -45,6 +45,13 @@ struct instance {
 	struct circd_stream *streams; /* open host streams (host_stream.c), worker-only */
 	atomic_uint_fast64_t heartbeat_usec;           /* monotonic */
 	atomic_bool in_wait;
+	/* host->set_counters() (ABI 1.5): the current plugin state's totals,
+	 * stored by the worker, read by the main thread (INSTANCE_COUNTER_*). */
+	atomic_uint_fast64_t counters[4];
+	/* main thread only: the totals of earlier plugin states of this
+	 * instance (a worker restarted after run() returned), so that what is
+	 * exported never goes down while the instance lives */
+	uint64_t counters_base[4];
 
 	/* main thread only */
 	enum circd_health health;
@@ -56,6 +63,15 @@ struct instance {
 	unsigned restarts;
 	sd_event_source *restart_timer;
 	bool metrics_was_down; /* offline or failed since the last ok (reconnects) */
+};
+
+/* Indexes of instance->counters, in struct circd_device_counters' order. */
+enum instance_counter {
+	INSTANCE_COUNTER_BAD_FRAMES,
+	INSTANCE_COUNTER_TIMEOUTS,
+	INSTANCE_COUNTER_DEVICE_ERRORS,
+	INSTANCE_COUNTER_RECONNECTS,
+	INSTANCE_COUNTERS,
 };
 
 /* Messages from workers to the main loop (core->inbox). */
@@ -117,6 +133,10 @@ uint64_t instance_send_command(struct instance *inst, const struct circd_command
 void instance_submit_txn(struct instance *inst, struct txn_msg *t);
 /* True when the worker checked in within max_age_usec or waits in host->wait(). */
 bool instance_alive(struct instance *inst, uint64_t max_age_usec);
+
+/* Main thread: the instance's error counters since it was created (all of
+ * its plugin states together), indexed by enum instance_counter. */
+void instance_counters(struct instance *inst, uint64_t out[INSTANCE_COUNTERS]);
 
 const char *health_to_string(enum circd_health h);
 

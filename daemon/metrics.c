@@ -96,6 +96,12 @@ struct metrics *metrics_new(void)
 		  "1 when the device's health is ok, 0 otherwise." },
 		{ "circd_device_health", METRICS_GAUGE, L("device", "state"),
 		  "1 for the device's current health state, 0 for the others." },
+		{ "circd_device_errors_total", METRICS_COUNTER, L("device", "kind"),
+		  "Faults on the link to a device as its plugin counts them: bad_frame (did "
+		  "not parse), timeout (no answer in time), device_error (the device answered "
+		  "with an error)." },
+		{ "circd_device_reconnects_total", METRICS_COUNTER, L("device"),
+		  "Times the plugin opened the link to a device again after losing it." },
 		{ "circd_journal_commits_total", METRICS_COUNTER, NULL,
 		  "Journal write transactions committed (group commits)." },
 		{ "circd_journal_commit_seconds", METRICS_HISTOGRAM, NULL,

@@ -147,8 +147,23 @@ static void gather_devices(struct core *core, struct metrics *m)
 						    CIRCD_HEALTH_FAILED };
 	metrics_reset(m, "circd_device_health");
 	metrics_reset(m, "circd_device_up");
+	/* The plugins' own totals (host->set_counters()), mirrored at each
+	 * scrape like the core's counters: every device has every series, at
+	 * 0 when its plugin counts nothing (or predates ABI 1.5). */
+	metrics_reset(m, "circd_device_errors_total");
+	metrics_reset(m, "circd_device_reconnects_total");
 	for (size_t i = 0; i < core->n_devices; i++) {
 		struct instance *d = core->devices[i];
+		uint64_t c[INSTANCE_COUNTERS];
+		instance_counters(d, c);
+		metrics_add(m, "circd_device_errors_total", (double)c[INSTANCE_COUNTER_BAD_FRAMES],
+			    d->name, "bad_frame", NULL);
+		metrics_add(m, "circd_device_errors_total", (double)c[INSTANCE_COUNTER_TIMEOUTS],
+			    d->name, "timeout", NULL);
+		metrics_add(m, "circd_device_errors_total",
+			    (double)c[INSTANCE_COUNTER_DEVICE_ERRORS], d->name, "device_error", NULL);
+		metrics_add(m, "circd_device_reconnects_total",
+			    (double)c[INSTANCE_COUNTER_RECONNECTS], d->name, NULL);
 		metrics_set(m, "circd_device_up", d->health == CIRCD_HEALTH_OK ? 1.0 : 0.0, d->name,
 			    NULL);
 		for (size_t k = 0; k < ARRAY_SIZE(states); k++)

@@ -64,16 +64,43 @@ static void print_header(struct json_object *answer)
 	       json_str(answer, "version"), json_str(answer, "state"), uptime);
 }
 
+/* The device's error counters, only those above 0 ("bad_frame=3
+ * timeout=1"), "-" when all are 0, "" from a daemon that has none. */
+static char *format_errors(struct json_object *device)
+{
+	static const char *const kinds[] = { "bad_frame", "timeout", "device_error", "reconnects" };
+	struct json_object *errors;
+	if (!json_object_object_get_ex(device, "errors", &errors) ||
+	    !json_object_is_type(errors, json_type_object))
+		return xstrdup("");
+	char *s = xstrdup("");
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		int64_t n = json_int(errors, kinds[k]);
+		if (n <= 0)
+			continue;
+		char *joined = xasprintf("%s%s%s=%" PRId64, s, *s ? " " : "", kinds[k], n);
+		free(s);
+		s = joined;
+	}
+	if (!*s) {
+		free(s);
+		s = xstrdup("-");
+	}
+	return s;
+}
+
 static void print_devices(struct json_object *devices)
 {
-	static const char *const headers[] = { "NAME", "PLUGIN", "HEALTH", "EVENTS", "REASON" };
+	static const char *const headers[] = { "NAME", "PLUGIN", "HEALTH", "EVENTS", "ERRORS",
+					       "REASON" };
 	struct table *t = table_new(ARRAY_SIZE(headers), headers);
 
 	for (size_t i = 0; devices && i < json_object_array_length(devices); i++) {
 		struct json_object *d = json_object_array_get_idx(devices, i);
-		const char *row[] = { json_str(d, "name"), json_str(d, "plugin"),
+		_cleanup_free_ char *errors = format_errors(d);
+		const char *row[] = { json_str(d, "name"),   json_str(d, "plugin"),
 				      json_str(d, "health"), json_str(d, "events"),
-				      json_str(d, "reason") };
+				      errors,		     json_str(d, "reason") };
 		table_add_row(t, row);
 	}
 	if (table_rows(t) == 0) {

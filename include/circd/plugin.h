@@ -39,7 +39,7 @@ extern "C" {
 
 #define CIRCD_PLUGIN_MAGIC "CIRCDPLG" /* 8 bytes, no terminator needed */
 #define CIRCD_PLUGIN_ABI_MAJOR 1
-#define CIRCD_PLUGIN_ABI_MINOR 4
+#define CIRCD_PLUGIN_ABI_MINOR 5
 #define CIRCD_PLUGIN_SYMBOL "circd_plugin_descriptor"
 
 /* What a plugin can be; a plugin may declare several. */
@@ -85,6 +85,23 @@ struct circd_stream;   /* ABI 1.4: a byte stream to a device (host->stream_open)
 
 /* Room for the reason stream_open() gives when it fails. */
 #define CIRCD_STREAM_REASON_MAX 160
+
+/* ---- Error counters (ABI 1.5) ---- */
+
+/*
+ * What a device plugin counts about its link to the device: running totals
+ * since the plugin instance was created (create()), never going down.
+ * struct_size comes first and the struct only ever grows at the end; set
+ * it to sizeof(struct circd_device_counters).  Given to host->set_counters().
+ */
+struct circd_device_counters {
+	uint32_t struct_size;
+	uint64_t bad_frames;    /* answers or messages that did not parse: bad
+				 * checksum, bad length, garbage, wrong answer */
+	uint64_t timeouts;      /* requests the device did not answer in time */
+	uint64_t device_errors; /* the device answered with an error status */
+	uint64_t reconnects;    /* the link was lost and opened again */
+};
 
 /* ---- Health ---- */
 
@@ -222,6 +239,13 @@ struct circd_host_api {
 	const char *(*stream_reason)(const struct circd_stream *s);
 	/* Close and free; NULL is fine. */
 	void (*stream_close)(struct circd_stream *s);
+
+	/* ABI 1.5: the plugin's error counters (running totals, see struct
+	 * circd_device_counters), for metrics and `circctl status`.  Call it
+	 * whenever a total changes: it is cheap (no message, no log line) and
+	 * safe from any thread; the host keeps only the latest values.  Hosts
+	 * older than 1.5 do not have it: check struct_size first. */
+	void (*set_counters)(struct circd_instance *inst, const struct circd_device_counters *c);
 };
 
 /* ---- Operations ---- */

@@ -44,8 +44,13 @@ struct m3m {
 	bool stopping;
 	unsigned backoff_ms;
 
-	/* error accounting: totals for the logs, runs for the health */
+	/* error accounting: totals for the logs and host->set_counters(),
+	 * runs for the health */
 	uint64_t bad_frames, timeouts, stray_bytes, reader_errors;
+	uint64_t reconnects;    /* the reader answered again after a lost port */
+	bool answered;          /* the reader has answered since create() */
+	bool relinking;         /* the port was lost after an answer */
+	struct circd_device_counters published; /* last given to set_counters() */
 	unsigned error_run;     /* bad or missing answers in a row -> DEGRADED */
 	unsigned silent_run;    /* no answer at all, in a row -> OFFLINE */
 
@@ -57,6 +62,9 @@ struct m3m {
 };
 
 void m3m_set_health(struct m3m *m, enum circd_health h, const char *why);
+/* Give the error totals to the host (ABI 1.5) when they changed since the
+ * last call. */
+void m3m_publish_counters(struct m3m *m);
 /* Close the port and go OFFLINE; run() reconnects with backoff. */
 void m3m_port_lost(struct m3m *m, const char *why);
 

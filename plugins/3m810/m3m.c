@@ -22,11 +22,15 @@
  * Health: OK while the reader answers; DEGRADED after several bad answers
  * in a row (each one counted, logged at debug with the totals, the input
  * drained); OFFLINE when the port is gone or `max_timeouts` requests in a
- * row get no answer at all (a pulled cable), reopened with backoff.
+ * row get no answer at all (a pulled cable), reopened with backoff.  The
+ * totals go to host->set_counters() (ABI 1.5) as they change: bad frames,
+ * timeouts (no answer at all), device errors (the reader's error answers to
+ * the inventory) and reconnects (answering again after a lost port).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,28 @@ void m3m_set_health(struct m3m *m, enum circd_health h, const char *why)
 	m->host->set_health(m->inst, h, why);
 }
 
+void m3m_publish_counters(struct m3m *m)
+{
+	const struct circd_device_counters c = {
+		.struct_size = sizeof(c),
+		.bad_frames = m->bad_frames,
+		.timeouts = m->timeouts,
+		.device_errors = m->reader_errors,
+		.reconnects = m->reconnects,
+	};
+
+	if (c.bad_frames == m->published.bad_frames && c.timeouts == m->published.timeouts &&
+	    c.device_errors == m->published.device_errors &&
+	    c.reconnects == m->published.reconnects)
+		return;
+	m->published = c;
+	/* a host older than ABI 1.5 has no set_counters() */
+	if (m->host->struct_size >= offsetof(struct circd_host_api, set_counters) +
+					    sizeof(m->host->set_counters) &&
+	    m->host->set_counters)
+		m->host->set_counters(m->inst, &c);
+}
+
 void m3m_port_lost(struct m3m *m, const char *why)
 {
 	char reason[TRANSPORT_REASON_MAX + 96];
@@ -57,6 +83,8 @@ void m3m_port_lost(struct m3m *m, const char *why)
 		 (unsigned long long)m->bad_frames, (unsigned long long)m->timeouts);
 	transport_close(m->t);
 	m->t = NULL;
+	/* the next good answer, on a port opened again, is a reconnect */
+	m->relinking = m->answered;
 	m3m_set_health(m, CIRCD_HEALTH_OFFLINE, reason);
 }
 
@@ -229,6 +257,7 @@ static int inventory_cycle(struct m3m *m)
 		/* The reader answered, with an error: says nothing about
 		 * which tags are there, so nobody ages this cycle. */
 		m->reader_errors++;
+		m3m_publish_counters(m);
 		m->host->log(m->inst, CIRCD_LOG_DEBUG, "inventory: %s (0x%02x), %llu so far",
 			     m3m_error_text(err), err, (unsigned long long)m->reader_errors);
 		return 0;

@@ -101,8 +101,8 @@ static int read_frame(struct m3m *m, size_t *start, size_t *len, size_t *got,
 	}
 }
 
-int m3m_request(struct m3m *m, uint8_t cmd, const uint8_t *data, size_t len,
-		struct m3m_answer *a)
+static int request(struct m3m *m, uint8_t cmd, const uint8_t *data, size_t len,
+		   struct m3m_answer *a)
 {
 	uint8_t req[96];
 	size_t start = 0, alen = 0, got = 0;
@@ -162,15 +162,35 @@ int m3m_request(struct m3m *m, uint8_t cmd, const uint8_t *data, size_t len,
 		return -EBADMSG;
 	}
 	m->error_run = 0;
+	m->answered = true;
+	if (m->relinking) {
+		/* answering again after the port was lost: counted before
+		 * the health says OK */
+		m->relinking = false;
+		m->reconnects++;
+		m3m_publish_counters(m);
+	}
 	if (m->health != CIRCD_HEALTH_OK)
 		m3m_set_health(m, CIRCD_HEALTH_OK, "reader answers");
 	return 0;
+}
+
+int m3m_request(struct m3m *m, uint8_t cmd, const uint8_t *data, size_t len,
+		struct m3m_answer *a)
+{
+	int r = request(m, cmd, data, len, a);
+
+	/* bad frames may be counted on the way to a good answer too (start
+	 * bytes passed over) */
+	m3m_publish_counters(m);
+	return r;
 }
 
 /* An answer that arrived but does not parse: counted like a bad frame. */
 static int unparsable(struct m3m *m, const char *what)
 {
 	m->bad_frames++;
+	m3m_publish_counters(m);
 	count_error(m, what);
 	return -EBADMSG;
 }

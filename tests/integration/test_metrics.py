@@ -236,6 +236,18 @@ def story(h):
     check(health1 == {"starting": 0, "ok": 1, "degraded": 0, "offline": 0, "failed": 0},
           "drop1's health is ok (one 1 among the five states)")
     check(get(s, "circd_device_up", device="drop1") == 1, "circd_device_up{drop1} is 1")
+    # The plugins' error counters (host->set_counters(), ABI 1.5): every
+    # device has every series from the start, at 0 while nothing went wrong.
+    for dev in ("drop1", "drop2"):
+        errs = {dict(k)["kind"]: v for k, v in series(s, "circd_device_errors_total").items()
+                if dict(k)["device"] == dev}
+        check(errs == {"bad_frame": 0, "timeout": 0, "device_error": 0},
+              "%s's circd_device_errors_total: the three kinds, at 0 (%r)" % (dev, errs))
+        check(get(s, "circd_device_reconnects_total", device=dev) == 0,
+              "%s's circd_device_reconnects_total is 0" % dev)
+    check(types.get("circd_device_errors_total") == "counter" and
+          types.get("circd_device_reconnects_total") == "counter",
+          "the device error families are counters")
     wait_for(lambda: get(scraped()[0], "circd_device_health", device="drop2", state="offline") == 1,
              5, "drop2 shown offline")
     check(True, "drop2's health is offline")

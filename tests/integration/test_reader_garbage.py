@@ -16,18 +16,20 @@ every spoiled answer is counted where the plugins count them, as a bad
 frame (bytes came, but no good answer: feig counts a garbage or truncated
 answer so, not as a timeout): both in their debug lines "(bad frames N,
 timeouts N...); resynchronising", in the reason of their DEGRADED state
-(after three in a row) and in the totals they log when they stop.  Then the
-readers are ok again by themselves."""
+(after three in a row) and in the totals they log when they stop; 3m810's
+also in `circctl metrics` (circd_device_errors_total) and `circctl status`.
+Then the readers are ok again by themselves."""
 import collections
 import os
 import re
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from readers_lib import (check, checkins, device, encode_item, health_lines, log,  # noqa: E402
-                         log_text, PtyReader, start_circd, TcpReader, wait_checkin,
-                         wait_for, wait_health)
+from readers_lib import (CIRCCTL_BIN, check, checkins, device, encode_item,  # noqa: E402
+                         health_lines, log, log_text, PtyReader, start_circd, TcpReader,
+                         wait_checkin, wait_for, wait_health)
 from circdtest import main  # noqa: E402
 
 STORMS = (("garbage", 5), ("badcrc", 5), ("truncated", 3))
@@ -147,6 +149,32 @@ def story(h):
           "m3m1 went DEGRADED in the badcrc and truncated storms, the counts in its reason: %s"
           % degraded)
     check(mh[-1] == "m3m1: ok: reader answers", "m3m1 is ok at the end: %s" % mh)
+
+    # ... and given to the core (host->set_counters(), ABI 1.5): `circctl
+    # metrics` and `circctl status` show the same totals the plugin logs.
+    sock = os.path.join(h.run_dir, "control.sock")
+    out = subprocess.run([CIRCCTL_BIN, "-s", sock, "metrics"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=10)
+    check(out.returncode == 0, "circctl metrics runs (%s)" % out.stderr.decode().strip())
+    errs = {m.group(1, 2): float(m.group(3)) for m in re.finditer(
+        r'^circd_device_errors_total\{device="([^"]*)",kind="([^"]*)"\} (\S+)$',
+        out.stdout.decode(), re.M)}
+    check(errs.get(("m3m1", "bad_frame"), 0) > 0 and errs[("m3m1", "bad_frame")] == 13 and
+          errs.get(("m3m1", "device_error")) == 0,
+          "circctl metrics: m3m1's bad_frame count is 13 (as its log says), no device errors "
+          "(%s)" % {k: v for k, v in errs.items() if k[0] == "m3m1"})
+    check(all((d, k) in errs for d in ("feig1", "m3m1", "drop1")
+              for k in ("bad_frame", "timeout", "device_error")),
+          "every device has the three circd_device_errors_total series")
+    m3m_errors = device(h, "m3m1")["errors"]
+    check(m3m_errors["bad_frame"] == 13 and
+          m3m_errors["timeout"] == errs[("m3m1", "timeout")],
+          "the status answer (circctl status --json): m3m1's errors are the same (%s)" % m3m_errors)
+    out = subprocess.run([CIRCCTL_BIN, "-s", sock, "status"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=10)
+    row = [l for l in out.stdout.decode().splitlines() if l.strip().startswith("m3m1 ")]
+    check(len(row) == 1 and "bad_frame=13" in row[0],
+          "circctl status: m3m1's row shows bad_frame=13 (%s)" % row)
 
     rc = h.stop()
     check(rc == 0, "circd exits 0 on SIGTERM (got %d)" % rc)

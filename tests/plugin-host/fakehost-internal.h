@@ -75,6 +75,9 @@ struct fakehost {
 	enum circd_health *healths;
 	size_t n_healths;
 
+	struct circd_device_counters counters; /* the last set_counters() (ABI 1.5) */
+	unsigned counter_calls;
+
 	char **logs;
 	size_t n_logs;
 

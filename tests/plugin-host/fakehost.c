@@ -345,6 +345,38 @@ static void host_set_health(struct circd_instance *inst, enum circd_health healt
 	host_log(inst, CIRCD_LOG_DEBUG, "health %d (%s)", (int)health, reason ? reason : "");
 }
 
+/* ABI 1.5: the latest totals, as many fields as the plugin's struct has. */
+static void host_set_counters(struct circd_instance *inst, const struct circd_device_counters *c)
+{
+	struct fakehost *fh = FH(inst);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&fh->lock);
+	size_t n = c->struct_size < sizeof(fh->counters) ? c->struct_size : sizeof(fh->counters);
+	memcpy(&fh->counters, c, n);
+	fh->counters.struct_size = sizeof(fh->counters);
+	fh->counter_calls++;
+	pthread_cond_broadcast(&fh->cond);
+	pthread_mutex_unlock(&fh->lock);
+}
+
+void fakehost_counters(struct fakehost *fh, struct circd_device_counters *out)
+{
+	pthread_mutex_lock(&fh->lock);
+	*out = fh->counters;
+	out->struct_size = sizeof(*out);
+	pthread_mutex_unlock(&fh->lock);
+}
+
+unsigned fakehost_counter_calls(struct fakehost *fh)
+{
+	pthread_mutex_lock(&fh->lock);
+	unsigned n = fh->counter_calls;
+	pthread_mutex_unlock(&fh->lock);
+	return n;
+}
+
 static uint64_t host_now_realtime(void)
 {
 	return now_realtime_usec();
@@ -447,6 +479,7 @@ static const struct circd_host_api host_api = {
 	.stream_fd = fakehost_stream_fd,
 	.stream_reason = fakehost_stream_reason,
 	.stream_close = fakehost_stream_close,
+	.set_counters = host_set_counters,
 };
 
 /* ---- Lifecycle ---- */
@@ -478,11 +511,14 @@ int fakehost_set_host_abi_minor(struct fakehost *fh, unsigned minor)
 	fh->api = host_api;
 	fh->api.abi_minor = (uint16_t)(minor < CIRCD_PLUGIN_ABI_MINOR ? minor : CIRCD_PLUGIN_ABI_MINOR);
 	/* The table as that version of the header declared it: 1.2 appended
-	 * site, 1.3 nothing (a new option type), 1.4 the streams. */
+	 * site, 1.3 nothing (a new option type), 1.4 the streams, 1.5
+	 * set_counters. */
 	if (minor < 2)
 		fh->api.struct_size = offsetof(struct circd_host_api, site);
 	else if (minor < 4)
 		fh->api.struct_size = offsetof(struct circd_host_api, stream_open);
+	else if (minor < 5)
+		fh->api.struct_size = offsetof(struct circd_host_api, set_counters);
 	return 0;
 }
 

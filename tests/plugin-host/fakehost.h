@@ -54,7 +54,7 @@ const struct circd_plugin *fakehost_plugin(const struct fakehost *fh);
 
 /* Pretend to be a host of an older ABI minor (before create()): the table
  * the plugin gets ends where that minor's ended (< 2: before site, < 4:
- * before the streams), and says abi_minor = minor.  The loader checks are
+ * before the streams, < 5: before set_counters), and says abi_minor = minor.  The loader checks are
  * unchanged. */
 int fakehost_set_host_abi_minor(struct fakehost *fh, unsigned minor);
 
@@ -138,6 +138,13 @@ int fakehost_wait_health(struct fakehost *fh, enum circd_health h, int timeout_m
 /* Every set_health() call, in order. */
 size_t fakehost_health_count(struct fakehost *fh);
 enum circd_health fakehost_health_at(struct fakehost *fh, size_t i);
+
+/* ---- Error counters (host API 1.5) ---- */
+
+/* The totals of the last set_counters() call (all 0 before the first). */
+void fakehost_counters(struct fakehost *fh, struct circd_device_counters *out);
+/* How many times the plugin called set_counters(). */
+unsigned fakehost_counter_calls(struct fakehost *fh);
 
 /* Log lines ("<level>: message"); also echoed to stderr when
  * $FAKEHOST_VERBOSE is set. */

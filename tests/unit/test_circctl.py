@@ -34,8 +34,10 @@ STATUS_HEALTHY = {
     "ok": True, "site": "Central Library", "version": "0.1.0", "uptime_sec": 7500,
     "state": "running",
     "devices": [
-        {"name": "drop1", "plugin": "sim", "health": "ok", "reason": "", "events": 42},
-        {"name": "gate1", "plugin": "feig", "health": "ok", "reason": "", "events": 7},
+        {"name": "drop1", "plugin": "sim", "health": "ok", "reason": "", "events": 42,
+         "errors": {"bad_frame": 0, "timeout": 0, "device_error": 0, "reconnects": 0}},
+        {"name": "gate1", "plugin": "feig", "health": "ok", "reason": "", "events": 7,
+         "errors": {"bad_frame": 3, "timeout": 1, "device_error": 0, "reconnects": 2}},
     ],
     "stations": [
         {"name": "returns", "role": "bookdrop", "devices": ["drop1", "gate1"],
@@ -159,8 +161,11 @@ class CircctlTest(unittest.TestCase):
         lines = r.stdout.splitlines()
         self.assertEqual(lines[0], "Central Library: circd 0.1.0, running, up 2h 05m")
         self.assertIn("Devices:", lines)
-        self.assertRegex(r.stdout, r"\n  NAME +PLUGIN +HEALTH +EVENTS +REASON\n")
-        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +-\n")
+        self.assertRegex(r.stdout, r"\n  NAME +PLUGIN +HEALTH +EVENTS +ERRORS +REASON\n")
+        # the error counters: only those above 0, "-" when none
+        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +- +-\n")
+        self.assertRegex(r.stdout,
+                         r"\n  gate1 +feig +ok +7 +bad_frame=3 timeout=1 reconnects=2 +-\n")
         self.assertRegex(r.stdout, r"\n  returns +bookdrop +drop1,gate1 +12\n")
         self.assertRegex(r.stdout, r"\n  ils +sip2 +up +0 +- +12 +0 +0 +-\n")
         self.assertIn("Backlog: empty", r.stdout)
@@ -751,7 +756,7 @@ class CircctlWithRealServerTest(unittest.TestCase):
     def test_status(self):
         r = self.run_circctl("status")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +-\n")
+        self.assertRegex(r.stdout, r"\n  drop1 +sim +ok +42 +- +-\n")
         self.assertEqual(self.next_request(), {"cmd": "status"})
         r = self.run_circctl("--json", "status")
         self.assertEqual(json.loads(r.stdout), STATUS_HEALTHY)

@@ -6,7 +6,8 @@
  * the stream opens by path (through a symlink, so that reopen can find a
  * new pty), and a TCP listener on 127.0.0.1.  Open, read and write with
  * timeouts, wait() on the stream's fd, hang-up and end of file, reopen, a
- * stop request ending a read, bad specs refused with a reason.
+ * stop request ending a read, bad specs refused with a reason.  And the
+ * error counters of host API 1.5 (set_counters), stored on the instance.
  */
 #include "config.h"
 
@@ -72,7 +73,7 @@ static struct circd_instance *CI(struct instance *inst)
 
 static void test_table(void **state)
 {
-	assert_int_equal(H->abi_minor, 4);
+	assert_int_equal(H->abi_minor, 5);
 	assert_int_equal(H->struct_size, sizeof(struct circd_host_api));
 	assert_true(H->struct_size >= offsetof(struct circd_host_api, stream_close) +
 					 sizeof(H->stream_close));
@@ -341,10 +342,61 @@ static void test_stop_ends_read(void **state)
 	free_instance(inst);
 }
 
+/* ABI 1.5: set_counters() stores the totals; only the fields the caller's
+ * struct has are read; a restart (instance_stop(), then a new plugin state
+ * counting from 0) does not make the instance's totals go down. */
+static void test_counters(void **state)
+{
+	struct instance *inst = fake_instance();
+	uint64_t c[INSTANCE_COUNTERS];
+
+	assert_true(H->struct_size >= offsetof(struct circd_host_api, set_counters) +
+					 sizeof(H->set_counters));
+	instance_counters(inst, c);
+	for (size_t i = 0; i < INSTANCE_COUNTERS; i++)
+		assert_int_equal(c[i], 0);
+
+	struct circd_device_counters dc = { .struct_size = sizeof(dc), .bad_frames = 7,
+					    .timeouts = 3, .device_errors = 2, .reconnects = 1 };
+	H->set_counters(CI(inst), &dc);
+	instance_counters(inst, c);
+	assert_int_equal(c[INSTANCE_COUNTER_BAD_FRAMES], 7);
+	assert_int_equal(c[INSTANCE_COUNTER_TIMEOUTS], 3);
+	assert_int_equal(c[INSTANCE_COUNTER_DEVICE_ERRORS], 2);
+	assert_int_equal(c[INSTANCE_COUNTER_RECONNECTS], 1);
+
+	/* a caller whose struct ends after timeouts: the rest is untouched */
+	struct circd_device_counters shorter = { .bad_frames = 9, .timeouts = 4,
+						 .device_errors = 99, .reconnects = 99 };
+	shorter.struct_size = offsetof(struct circd_device_counters, timeouts) + sizeof(uint64_t);
+	H->set_counters(CI(inst), &shorter);
+	H->set_counters(CI(inst), NULL); /* ignored */
+	instance_counters(inst, c);
+	assert_int_equal(c[INSTANCE_COUNTER_BAD_FRAMES], 9);
+	assert_int_equal(c[INSTANCE_COUNTER_TIMEOUTS], 4);
+	assert_int_equal(c[INSTANCE_COUNTER_DEVICE_ERRORS], 2);
+	assert_int_equal(c[INSTANCE_COUNTER_RECONNECTS], 1);
+
+	/* the worker stops (no thread here), the next plugin state starts at 0 */
+	instance_stop(inst);
+	instance_counters(inst, c);
+	assert_int_equal(c[INSTANCE_COUNTER_BAD_FRAMES], 9);
+	struct circd_device_counters again = { .struct_size = sizeof(again), .bad_frames = 1 };
+	H->set_counters(CI(inst), &again);
+	instance_counters(inst, c);
+	assert_int_equal(c[INSTANCE_COUNTER_BAD_FRAMES], 10);
+	assert_int_equal(c[INSTANCE_COUNTER_TIMEOUTS], 4);
+	assert_int_equal(c[INSTANCE_COUNTER_DEVICE_ERRORS], 2);
+	assert_int_equal(c[INSTANCE_COUNTER_RECONNECTS], 1);
+	free_instance(inst);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test_teardown(test_serial, remove_tmpdir),
 		cmocka_unit_test(test_tcp),

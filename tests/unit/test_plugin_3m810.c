@@ -321,10 +321,14 @@ static bool health_was(struct fakehost *fh, enum circd_health h)
 	return false;
 }
 
-static struct fakehost *start_plugin(struct emu *e)
+/* A host of an older ABI minor when minor > 0. */
+static struct fakehost *start_plugin_minor(struct emu *e, unsigned minor)
 {
 	struct fakehost *fh = fakehost_new();
 	char port[200];
+
+	if (minor)
+		assert_int_equal(fakehost_set_host_abi_minor(fh, minor), 0);
 
 	snprintf(port, sizeof(port), "port=%s", e->spec);
 	assert_int_equal(fakehost_load_plugin(fh, "3m810"), 0);
@@ -338,6 +342,18 @@ static struct fakehost *start_plugin(struct emu *e)
 	assert_int_equal(fakehost_create(fh), 0);
 	assert_int_equal(fakehost_start(fh), 0);
 	return fh;
+}
+
+static struct fakehost *start_plugin(struct emu *e)
+{
+	return start_plugin_minor(e, 0);
+}
+
+static struct circd_device_counters counters(struct fakehost *fh)
+{
+	struct circd_device_counters c;
+	fakehost_counters(fh, &c);
+	return c;
 }
 
 static int command(struct fakehost *fh, uint32_t type, const char *uid_hex, int value,
@@ -509,6 +525,7 @@ static void test_pty_story(void **state)
 	/* a noisy line: every kind of bad answer, counted, survived */
 	/* 1 + 3 + 3 + 3 + 3 so far */
 	assert_true(emu_state_has(&e, "faults_taken=13\n", 1000));
+	struct circd_device_counters c0 = counters(fh);
 	emu_say(&e, "fault garbage 2");
 	emu_say(&e, "fault badcrc 2");
 	emu_say(&e, "fault truncated 2");
@@ -521,6 +538,16 @@ static void test_pty_story(void **state)
 	assert_true(fakehost_log_contains(fh, "bad BCC"));
 	assert_true(fakehost_log_contains(fh, "incomplete or garbled answer"));
 	assert_true(fakehost_log_contains(fh, "no answer"));
+	/* ... and given to the host's set_counters() (ABI 1.5): 2 garbage (a
+	 * start byte passed over each time), 2 bad BCC, 2 truncated = at
+	 * least 6 bad frames; 2 silences; 3 error answers to the inventory */
+	struct circd_device_counters c1 = counters(fh);
+	assert_true(fakehost_counter_calls(fh) > 0);
+	assert_true(c1.bad_frames >= c0.bad_frames + 6);
+	assert_true(c1.timeouts >= c0.timeouts + 2);
+	assert_true(c1.device_errors > c0.device_errors &&
+		    c1.device_errors <= c0.device_errors + 3);
+	assert_int_equal(c1.reconnects, c0.reconnects);
 	/* six bad answers in a row made it DEGRADED; good ones make it OK */
 	assert_true(health_was(fh, CIRCD_HEALTH_DEGRADED));
 	assert_false(health_was(fh, CIRCD_HEALTH_OFFLINE));
@@ -535,6 +562,11 @@ static void test_pty_story(void **state)
 	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OFFLINE, 3000), 0);
 	assert_true(fakehost_log_contains(fh, "no answer to 3 requests in a row"));
 	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OK, 5000), 0);
+	/* the three silences, and the port opened again with an answer */
+	struct circd_device_counters c2 = counters(fh);
+	assert_true(c2.timeouts >= c1.timeouts + 3);
+	assert_true(c2.reconnects >= c1.reconnects + 1);
+	assert_true(c2.bad_frames >= c1.bad_frames);
 	usleep(100000);
 	assert_int_equal(count_events(fh, CIRCD_EV_TAG_SEEN, UID_A), 1);
 	assert_int_equal(count_events(fh, CIRCD_EV_TAG_GONE, UID_A), 0);
@@ -575,6 +607,7 @@ static void test_tcp_story(void **state)
 	usleep(50000);
 	assert_int_equal(write_afi(fh, UID_A, 0x07, &detail), 0);
 	assert_true(emu_state_has(&e, UID_A " afi=07 dsfid=00 eas=1", 1000));
+	struct circd_device_counters c0 = counters(fh);
 	emu_say(&e, "fault garbage 1");
 	emu_say(&e, "fault badcrc 1");
 	assert_true(emu_state_has(&e, "faults_taken=3\n", 3000));
@@ -583,6 +616,11 @@ static void test_tcp_story(void **state)
 	emu_say(&e, "unplug 400");
 	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OFFLINE, 2000), 0);
 	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OK, 5000), 0);
+	/* both bad answers counted (the health went through OFFLINE after
+	 * them), and the reconnect */
+	struct circd_device_counters c1 = counters(fh);
+	assert_true(c1.bad_frames >= c0.bad_frames + 2);
+	assert_true(c1.reconnects >= c0.reconnects + 1);
 	/* the tag stayed in the field: not reported twice, not gone */
 	size_t mark = fakehost_event_count(fh);
 	emu_say(&e, "remove " UID_A);
@@ -591,6 +629,30 @@ static void test_tcp_story(void **state)
 
 	assert_int_equal(fakehost_stop(fh), 0);
 	assert_int_equal(fakehost_option_misuse(fh), 0);
+	fakehost_free(fh);
+	running_fh = NULL;
+	emu_stop(&e);
+}
+
+/* A host older than ABI 1.5 has no set_counters(): the plugin counts
+ * (its logs say so) and never calls past the end of the host's table. */
+static void test_old_host(void **state)
+{
+	static struct emu e; /* static: the teardown may still need it */
+	char mem_a[128];
+
+	encode_tag("30012345", mem_a, sizeof(mem_a));
+	emu_start(&e, false);
+	struct fakehost *fh = start_plugin_minor(&e, 4);
+	assert_int_equal(fakehost_wait_health(fh, CIRCD_HEALTH_OK, 3000), 0);
+	emu_say(&e, "fault badcrc 1");
+	assert_true(emu_state_has(&e, "faults_taken=1\n", 3000));
+	emu_say(&e, "add " UID_A " afi=07 mem=%s", mem_a);
+	assert_true(wait_event(fh, CIRCD_EV_TAG_SEEN, UID_A, 0, 3000) >= 0);
+	assert_true(fakehost_log_contains(fh, "bad BCC"));
+	assert_int_equal(fakehost_counter_calls(fh), 0);
+
+	assert_int_equal(fakehost_stop(fh), 0);
 	fakehost_free(fh);
 	running_fh = NULL;
 	emu_stop(&e);
@@ -616,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test_teardown(test_pty_story, cleanup),
 		cmocka_unit_test_teardown(test_tcp_story, cleanup),
+		cmocka_unit_test_teardown(test_old_host, cleanup),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
