@@ -65,6 +65,9 @@ struct feig {
 	 * timeout = nothing at all came; bytes that make no good answer = a
 	 * bad frame), a run for the health */
 	uint64_t bad_frames, timeouts, rf_errors;
+	uint64_t reconnects;          /* the port answered again after it was lost */
+	bool answered_before;
+	struct circd_device_counters published; /* what set_counters() was last given */
 	unsigned error_run;     /* bad or missing answers in a row */
 	unsigned rf_error_run;  /* inventories answered 0x83 in a row */
 

@@ -33,6 +33,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "feig-plugin.h"
@@ -100,6 +101,29 @@ bool feig_pause(struct feig *f, int fd, int ms)
 	}
 }
 
+/* The totals for metrics and `circctl status` (ABI 1.5), when they changed. */
+static void publish_counters(struct feig *f)
+{
+	const struct circd_device_counters c = {
+		.struct_size = sizeof(c),
+		.bad_frames = f->bad_frames,
+		.timeouts = f->timeouts,
+		.device_errors = f->rf_errors,
+		.reconnects = f->reconnects,
+	};
+	/* field by field: the struct has padding after struct_size */
+	if (c.bad_frames == f->published.bad_frames && c.timeouts == f->published.timeouts &&
+	    c.device_errors == f->published.device_errors &&
+	    c.reconnects == f->published.reconnects)
+		return;
+	f->published = c;
+	/* a host older than ABI 1.5 has no set_counters() */
+	if (f->host->struct_size >= offsetof(struct circd_host_api, set_counters) +
+					    sizeof(f->host->set_counters) &&
+	    f->host->set_counters)
+		f->host->set_counters(f->inst, &c);
+}
+
 static void connect_port(struct feig *f)
 {
 	char why[256];
@@ -127,8 +151,12 @@ static void connect_port(struct feig *f)
 		uint8_t status;
 		r = feig_rf_output(f, FEIG_ANT_OUT_OFF, &status);
 	}
-	if (r == 0)
+	if (r == 0) {
 		f->backoff_ms = FEIG_BACKOFF_MIN_MS;
+		if (f->answered_before)
+			f->reconnects++;
+		f->answered_before = true;
+	}
 	else if (r != -ECANCELED && !feig_port_is_open(f))
 		feig_port_retry_wait(f);
 }
@@ -324,6 +352,7 @@ static int feig_run(void *state)
 	struct feig *f = state;
 
 	while (!f->stopping) {
+		publish_counters(f);
 		/* first: a command queued while offline is refused at once */
 		feig_handle_commands(f);
 		if (f->stopping)
@@ -353,6 +382,7 @@ static int feig_run(void *state)
 	}
 	/* answer what is still queued */
 	feig_handle_commands(f);
+	publish_counters(f);
 	if (f->bad_frames || f->timeouts || f->rf_errors) {
 		char counts[FEIG_COUNTS_MAX];
 		feig_counts(f, counts, sizeof(counts));

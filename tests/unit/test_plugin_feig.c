@@ -640,8 +640,13 @@ static void test_fault_split(void **state)
 		fprintf(stderr, "no log line '%s'\n", want);
 	assert_true(fakehost_log_contains(fh, want));
 
-	/* and the totals at info when it stops */
+	/* and the totals at info when it stops, and for metrics (ABI 1.5) */
 	assert_int_equal(fakehost_stop(fh), 0);
+	struct circd_device_counters c;
+	fakehost_counters(fh, &c);
+	assert_int_equal(c.bad_frames, want_bad);
+	assert_int_equal(c.timeouts, want_to);
+	assert_int_equal(c.device_errors, 0);
 	snprintf(want, sizeof(want), "info: bad frames %u, timeouts %u, RF errors 0", want_bad,
 		 want_to);
 	unsigned totals = 0;
