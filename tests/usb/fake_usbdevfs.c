@@ -83,10 +83,12 @@ static size_t string_descriptor(const struct plug *p, unsigned index, uint8_t *o
 		memcpy(out, "\x04\x03\x09\x04", 4); /* LANGID en-US */
 		return max < 4 ? max : 4;
 	}
-	s = index == 1			? p->t->dev->manufacturer
-	    : index == 2		? p->t->dev->product
-	    : index == 3 && p->has_serial ? p->serial
-					  : NULL;
+	if (index == 1)
+		s = p->t->dev->manufacturer;
+	else if (index == 2)
+		s = p->t->dev->product;
+	else
+		s = index == 3 && p->has_serial ? p->serial : NULL;
 	if (!s)
 		return 0;
 	for (; *s && k + 2 <= 254; s++) {
