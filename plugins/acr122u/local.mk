@@ -16,12 +16,14 @@ if HAVE_UMOCKDEV
 check_PROGRAMS += tests/unit/test_plugin_acr122u tests/usb/test_usb_transport
 TESTS += tests/unit/test_plugin_acr122u tests/usb/test_usb_transport
 tests_unit_test_plugin_acr122u_SOURCES = tests/unit/test_plugin_acr122u.c \
-	tests/usb/fake_acr122u.c tests/usb/fake_acr122u.h
+	tests/usb/fake_acr122u.c tests/usb/fake_acr122u.h \
+	tests/usb/fake_usbdevfs.c tests/usb/fake_usbdevfs.h
 tests_unit_test_plugin_acr122u_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS) -I$(top_srcdir)/tests/usb
 tests_unit_test_plugin_acr122u_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_unit_test_plugin_acr122u_LDADD = $(FAKEHOST_TEST_LDADD) $(UMOCKDEV_LIBS)
 tests_usb_test_usb_transport_SOURCES = tests/usb/test_usb_transport.c \
-	tests/usb/fake_acr122u.c tests/usb/fake_acr122u.h
+	tests/usb/fake_acr122u.c tests/usb/fake_acr122u.h \
+	tests/usb/fake_usbdevfs.c tests/usb/fake_usbdevfs.h
 tests_usb_test_usb_transport_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/usb $(CMOCKA_CFLAGS)
 tests_usb_test_usb_transport_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS) $(LIBUSB_CFLAGS)
 tests_usb_test_usb_transport_LDADD = lib/libcircd-usb.la $(UMOCKDEV_LIBS) $(CMOCKA_LIBS)

@@ -39,7 +39,8 @@ if HAVE_UMOCKDEV
 check_PROGRAMS += tests/unit/test_plugin_feig_usb
 TESTS += tests/unit/test_plugin_feig_usb
 tests_unit_test_plugin_feig_usb_SOURCES = tests/unit/test_plugin_feig_usb.c \
-	tests/usb/fake_feig.c tests/usb/fake_feig.h
+	tests/usb/fake_feig.c tests/usb/fake_feig.h \
+	tests/usb/fake_usbdevfs.c tests/usb/fake_usbdevfs.h
 tests_unit_test_plugin_feig_usb_CPPFLAGS = $(FAKEHOST_TEST_CPPFLAGS) -I$(top_srcdir)/tests/usb
 tests_unit_test_plugin_feig_usb_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_unit_test_plugin_feig_usb_LDADD = $(FAKEHOST_TEST_LDADD) $(UMOCKDEV_LIBS)

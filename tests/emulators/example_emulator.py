@@ -32,11 +32,10 @@ After every change it writes the field to --state FILE, one line per tag,
 "UID afi=HH dsfid=HH eas=N", then "requests=N faults_taken=N".
 """
 import argparse
-import os
-import select
-import socket
 import sys
 import time
+
+import emulator_io
 
 GARBAGE = b"\x13\x37\xfe\x00 not a tag \xff\xff\n"
 
@@ -66,10 +65,7 @@ class Reader:
         lines = ["%s afi=%02X dsfid=%02X eas=%d" % (t.uid, t.afi, t.dsfid, t.eas)
                  for t in self.tags.values()]
         lines.append("requests=%d faults_taken=%d" % (self.requests, self.faults_taken))
-        tmp = self.state_path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        os.replace(tmp, self.state_path)
+        emulator_io.write_state(self.state_path, lines)
 
     def control(self, line):
         words = line.split()
@@ -129,98 +125,39 @@ class Reader:
         return "=ok\n"
 
 
+class Lines:
+    """Request lines in from a byte stream."""
+
+    def __init__(self):
+        self.buf = b""
+
+    def feed(self, data):
+        self.buf += data
+        lines = []
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            lines.append(line.decode("ascii", "replace").strip())
+        return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pty-fd", type=int)
-    ap.add_argument("--tcp", type=int)
-    ap.add_argument("--control")
-    ap.add_argument("--state")
+    emulator_io.add_arguments(ap, own_pty=False)
     args = ap.parse_args()
 
     reader = Reader(args.state)
-    control_pos = 0
-    listener = sock = None
-    if args.pty_fd is not None:
-        os.set_blocking(args.pty_fd, True)
-    elif args.tcp is not None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", args.tcp))
-        listener.listen(4)
-        print("TCP %d" % listener.getsockname()[1], flush=True)
-    else:
-        ap.error("need --pty-fd or --tcp")
-    reader.save_state()
-    inbuf = b""
 
-    def send(data):
-        nonlocal sock
-        try:
-            if sock is not None:
-                sock.sendall(data)
-            elif args.pty_fd is not None:
-                os.write(args.pty_fd, data)
-        except OSError:
-            if sock is not None:
-                sock.close()
-                sock = None
-
-    def read_control():
-        nonlocal control_pos
-        if not args.control or not os.path.exists(args.control):
-            return
-        with open(args.control) as f:
-            f.seek(control_pos)
-            text = f.read()
-        complete = text[:text.rfind("\n") + 1]
-        control_pos += len(complete.encode())
-        for line in complete.splitlines():
-            reader.control(line)
-
-    while True:
-        read_control()
-        unplugged = time.monotonic() < reader.unplug_until
-        if unplugged and sock is not None:
-            sock.close()
-            sock, inbuf = None, b""
+    def push():
         # Lines for a TCP peer that is not there are lost, as on a real
         # reader; a new connection gets the whole field instead.
-        if reader.out and (sock is not None or args.pty_fd is not None):
-            send(b"".join(reader.out))
-        reader.out = []
-        fds = [f for f in (sock, listener) if f is not None]
-        if args.pty_fd is not None:
-            fds.append(args.pty_fd)
-        try:
-            ready, _, _ = select.select(fds, [], [], 0.01)
-        except (OSError, ValueError):
-            return 0
-        for r in ready:
-            if r is listener:
-                s, _ = listener.accept()
-                if unplugged or sock is not None:
-                    s.close()
-                else:
-                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    sock, inbuf = s, b""
-                    send(b"".join(t.line().encode() for t in reader.tags.values()))
-                continue
-            try:
-                data = sock.recv(4096) if r is sock else os.read(args.pty_fd, 4096)
-            except OSError:
-                data = b""
-            if not data:
-                if r is sock:
-                    sock.close()
-                    sock = None
-                    continue
-                time.sleep(0.01)  # pty slave not open (yet/anymore)
-                continue
-            inbuf += data
-            while b"\n" in inbuf:
-                line, inbuf = inbuf.split(b"\n", 1)
-                send(reader.request(line.decode("ascii", "replace").strip()).encode())
-            reader.save_state()
+        out, reader.out = b"".join(reader.out), []
+        return out
+
+    return emulator_io.serve(ap, args, reader, Lines,
+                             lambda line: reader.request(line).encode(), read_size=4096,
+                             push=push,
+                             greeting=lambda: b"".join(t.line().encode()
+                                                       for t in reader.tags.values()))
 
 
 if __name__ == "__main__":

@@ -47,13 +47,10 @@ memory), then "requests=N rf_resets=N faults_taken=N"
 answers so far).
 """
 import argparse
-import os
-import pty
-import select
-import socket
 import sys
 import time
-import tty
+
+import emulator_io
 
 START = 0xD6
 
@@ -118,10 +115,7 @@ class Reader:
             for t in self.tags.values()]
         lines.append("requests=%d rf_resets=0 faults_taken=%d" % (
             self.requests, self.faults_taken))
-        tmp = self.state_path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        os.replace(tmp, self.state_path)
+        emulator_io.write_state(self.state_path, lines)
 
     def control(self, line):
         words = line.split()
@@ -313,96 +307,14 @@ class Stream:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pty-fd", type=int)
-    ap.add_argument("--pty", action="store_true")
-    ap.add_argument("--tcp", type=int)
-    ap.add_argument("--control")
-    ap.add_argument("--state")
+    emulator_io.add_arguments(ap)
     ap.add_argument("--max-sets", type=int, default=0, help="ignored (feig compatibility)")
     args = ap.parse_args()
 
     reader = Reader(args.state)
-    control_pos = 0
-    listener = None
-    conn = None
-    if args.pty_fd is not None:
-        conn = args.pty_fd
-    elif args.pty:
-        conn, slave = pty.openpty()
-        tty.setraw(slave)
-        print("PTY %s" % os.ttyname(slave), flush=True)
-    elif args.tcp is not None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", args.tcp))
-        listener.listen(4)
-        print("TCP %d" % listener.getsockname()[1], flush=True)
-    else:
-        ap.error("need --pty-fd, --pty or --tcp")
-    reader.save_state()
-    stream = Stream()
-    sock = None
-
-    def read_control():
-        nonlocal control_pos
-        if not args.control or not os.path.exists(args.control):
-            return
-        with open(args.control) as f:
-            f.seek(control_pos)
-            text = f.read()
-        complete = text[:text.rfind("\n") + 1]
-        control_pos += len(complete.encode())
-        for line in complete.splitlines():
-            reader.control(line)
-
-    while True:
-        read_control()
-        unplugged = time.monotonic() < reader.unplug_until
-        if unplugged and sock is not None:
-            sock.close()
-            sock, stream = None, Stream()
-        fds = []
-        if sock is not None:
-            fds.append(sock)
-        elif conn is not None:
-            fds.append(conn)
-        if listener is not None:
-            fds.append(listener)
-        try:
-            ready, _, _ = select.select(fds, [], [], 0.01)
-        except (OSError, ValueError):
-            return 0
-        for r in ready:
-            if r is listener:
-                s, _ = listener.accept()
-                if unplugged or sock is not None:
-                    s.close()  # one client at a time, none while unplugged
-                else:
-                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    sock, stream = s, Stream()
-                continue
-            try:
-                data = sock.recv(512) if r is sock else os.read(conn, 512)
-            except OSError:
-                data = b""
-            if not data:
-                if r is sock:
-                    sock.close()
-                    sock = None
-                    continue
-                time.sleep(0.01)  # pty slave not open (yet/anymore)
-                continue
-            if unplugged:
-                stream = Stream()  # the cable is out: the bytes go nowhere
-                continue
-            for cmd, fields in stream.feed(data):
-                out = reader.answer(cmd, fields)
-                if out:
-                    if r is sock:
-                        sock.sendall(out)
-                    else:
-                        os.write(conn, out)
-            reader.save_state()
+    return emulator_io.serve(ap, args, reader, Stream,
+                             lambda request: reader.answer(*request),
+                             drop_while_unplugged=True)
 
 
 if __name__ == "__main__":
