@@ -214,6 +214,8 @@ static void handle_health(struct core *core, struct instance *inst, enum circd_h
 	log_fields(level, fields, "%s: %s%s%s", inst->name, health_to_string(h),
 		   reason && reason[0] ? ": " : "", reason ? reason : "");
 	metrics_on_health(core, inst, h);
+	if (inst->fw)
+		forwarder_upstream_health(inst->fw, h);
 	inst->health = h;
 	free(inst->health_reason);
 	inst->health_reason = reason && reason[0] ? xstrdup(reason) : NULL;

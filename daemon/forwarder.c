@@ -26,6 +26,7 @@ struct forwarder {
 	uint64_t retry_at;    /* monotonic */
 	unsigned consecutive_failures;
 	uint64_t live_since_usec; /* realtime: the upstream answered again after trouble */
+	bool down;                /* its health says offline or failed */
 	sd_event_source *timer;
 	char *last_error;
 	/* A run of plain OK answers (no message, no fields): answers come in the
@@ -97,7 +98,7 @@ static struct txn_msg *txn_from_delivery(struct forwarder *fw, struct journal_de
 	/* Not sent live: tried before, maybe sent before a restart, journaled
 	 * before the upstream was last back (during an outage, or before this
 	 * daemon started), or simply old. */
-	bool replay = d->attempts > 0 || d->maybe_sent || fw->consecutive_failures > 0 ||
+	bool replay = d->attempts > 0 || d->maybe_sent || fw->consecutive_failures > 0 || fw->down ||
 		      d->created_usec < fw->live_since_usec ||
 		      now - d->created_usec > FORWARDER_REPLAY_AFTER_USEC;
 
@@ -380,6 +381,17 @@ void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t)
 	stations_txn_result(core, fw->up, t);
 	txn_msg_free(t);
 	fw->woken = true;
+}
+
+void forwarder_upstream_health(struct forwarder *fw, enum circd_health h)
+{
+	if (h == CIRCD_HEALTH_OFFLINE || h == CIRCD_HEALTH_FAILED) {
+		fw->down = true;
+	} else if (h == CIRCD_HEALTH_OK && fw->down) {
+		/* Back: what was journaled until now waited out the outage. */
+		fw->down = false;
+		fw->live_since_usec = now_realtime_usec();
+	}
 }
 
 void forwarder_stats(struct forwarder *fw, struct forwarder_stats *out)

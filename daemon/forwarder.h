@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <circd/plugin.h>
+
 struct core;
 struct instance;
 struct txn_msg;
@@ -44,6 +46,12 @@ void forwarder_flush_answers(struct forwarder *fw);
 void forwarder_feed_if_woken(struct forwarder *fw);
 /* An answer came back from the upstream's worker (main thread). */
 void forwarder_handle_report(struct forwarder *fw, struct txn_msg *t);
+
+/* The upstream's health changed.  Offline or failed, then OK again: what
+ * was journaled before it came back was not sent live (a replay), even if
+ * nothing was handed to it during the outage.  A transaction journaled
+ * after an idle reconnect is live. */
+void forwarder_upstream_health(struct forwarder *fw, enum circd_health h);
 
 struct forwarder_stats {
 	const char *state; /* "up", "down", "connecting" */
