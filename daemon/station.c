@@ -254,8 +254,11 @@ void station_exception(struct station *st, int64_t txn_id, const char *item_id,
 	char station_field[200];
 	snprintf(station_field, sizeof(station_field), "CIRCD_STATION=%s", st->name);
 	const char *fields[] = { station_field, "MESSAGE_ID=" CIRCD_MSGID_EXCEPTION, NULL };
+	char txn[40] = "";
+	if (txn_id > 0)
+		snprintf(txn, sizeof(txn), " (transaction %lld)", (long long)txn_id);
 	log_fields(CIRCD_LOG_WARNING, fields, "%s: item '%s'%s: %s; see circctl exceptions", st->name,
-		   item_id && item_id[0] ? item_id : "(unknown)", txn_id > 0 ? "" : "", reason);
+		   item_id && item_id[0] ? item_id : "(unknown)", txn, reason);
 	if (!detail)
 		detail = json_object_new_object();
 	if (txn_id > 0)

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tools/circctl.h"
 #include "util/util.h"
@@ -285,4 +287,46 @@ struct json_object *json_array(struct json_object *obj, const char *key)
 	    !json_object_is_type(v, json_type_array))
 		return NULL;
 	return v;
+}
+
+/* ---- output files ---- */
+
+FILE *output_open(struct output *o, const char *path)
+{
+	*o = (struct output){ .f = stdout };
+	if (!path || strcmp(path, "-") == 0)
+		return o->f;
+	o->path = path;
+	o->tmp = xasprintf("%s.XXXXXX", path);
+	int fd = mkstemp(o->tmp);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		fprintf(stderr, "circctl: cannot write %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
+		o->tmp = NULL;
+		return NULL;
+	}
+	(void)fchmod(fd, 0644);
+	o->f = f;
+	return f;
+}
+
+int output_close(struct output *o)
+{
+	if (!o->path)
+		return fflush(o->f) == 0 ? EXIT_OK : EXIT_DAEMON_ERROR;
+	int failed = ferror(o->f);
+	int r = EXIT_OK;
+	if (fclose(o->f) != 0 || failed || rename(o->tmp, o->path) < 0) {
+		fprintf(stderr, "circctl: writing %s failed: %s\n", o->path, strerror(errno));
+		unlink(o->tmp);
+		r = EXIT_DAEMON_ERROR;
+	}
+	free(o->tmp);
+	*o = (struct output){ 0 };
+	return r;
 }

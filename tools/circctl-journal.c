@@ -220,35 +220,22 @@ static void write_jsonl(FILE *out, struct json_object *rows)
 	}
 }
 
-/* The file is opened only once circd has answered: a failed export leaves
- * no empty or half file behind, and an existing one untouched. */
+/* The file is written only once circd has answered, and renamed into
+ * place when complete: a failed export leaves no empty or half file
+ * behind, and an existing one untouched. */
 static int write_export(const char *path, bool csv, bool events, struct json_object *rows)
 {
-	FILE *out = stdout;
-
-	if (path && strcmp(path, "-") != 0) {
-		out = fopen(path, "we");
-		if (!out) {
-			fprintf(stderr, "circctl: cannot write %s: %s\n", path, strerror(errno));
-			return EXIT_DAEMON_ERROR;
-		}
-	}
+	struct output o;
+	FILE *out = output_open(&o, path);
+	if (!out)
+		return EXIT_DAEMON_ERROR;
 	if (csv && events)
 		write_events_csv(out, rows);
 	else if (csv)
 		write_csv(out, rows);
 	else
 		write_jsonl(out, rows);
-	if (out == stdout)
-		return EXIT_OK;
-
-	int failed = ferror(out);
-	if (fclose(out) != 0 || failed) {
-		fprintf(stderr, "circctl: writing %s failed: %s\n", path, strerror(errno));
-		unlink(path);
-		return EXIT_DAEMON_ERROR;
-	}
-	return EXIT_OK;
+	return output_close(&o);
 }
 
 int cmd_export(struct circctl *ctx, int argc, char **argv)

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "tools/circctl.h"
 #include "util/util.h"
@@ -22,36 +21,14 @@ enum {
 	OPT_HTML,
 };
 
-/* Written next to the target and renamed over it: a failed report leaves
- * no half file, and an existing one stays as it was. */
 static int write_report(const char *path, struct json_object *data, const char *title)
 {
-	if (strcmp(path, "-") == 0) {
-		report_html_write(stdout, data, title);
-		return EXIT_OK;
-	}
-	_cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "circctl: cannot write %s: %s\n", path, strerror(errno));
+	struct output o;
+	FILE *f = output_open(&o, path);
+	if (!f)
 		return EXIT_DAEMON_ERROR;
-	}
-	(void)fchmod(fd, 0644);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		fprintf(stderr, "circctl: cannot write %s: %s\n", path, strerror(errno));
-		return EXIT_DAEMON_ERROR;
-	}
 	report_html_write(f, data, title);
-	int failed = ferror(f);
-	if (fclose(f) != 0 || failed || rename(tmp, path) < 0) {
-		fprintf(stderr, "circctl: writing %s failed: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_DAEMON_ERROR;
-	}
-	return EXIT_OK;
+	return output_close(&o);
 }
 
 int cmd_report(struct circctl *ctx, int argc, char **argv)

@@ -59,6 +59,19 @@ void csv_write_field(FILE *out, const char *s);
 
 void json_print_pretty(FILE *out, struct json_object *obj);
 
+/* An output file written next to its target and renamed over it when
+ * complete: a failed write leaves no half file and an existing one as it
+ * was.  path NULL or "-" is standard output.  output_open() returns the
+ * stream or NULL (with the reason printed); output_close() returns EXIT_OK
+ * or EXIT_DAEMON_ERROR (with the reason printed). */
+struct output {
+	FILE *f;
+	const char *path; /* NULL: standard output */
+	char *tmp;
+};
+FILE *output_open(struct output *o, const char *path);
+int output_close(struct output *o);
+
 /* "  label    value" lines, labels padded to one width; an empty or NULL
  * value prints as "-", control characters as '?'. */
 void kv_print(FILE *out, const char *indent, const char *const (*rows)[2], size_t n);

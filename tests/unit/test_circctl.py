@@ -388,6 +388,26 @@ class CircctlTest(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
         self.assertExit(self.run_circctl("export", "--format", "xml"), 2)
 
+    def test_export_write_failure_keeps_the_old_file(self):
+        # The file cannot grow past 64 bytes: the export's write fails half
+        # way, and the file from last time is still there, untouched.
+        import resource
+        import signal
+
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+        self.serve({"export": {"ok": True, "transactions": TRANSACTIONS}})
+        out = os.path.join(self.tmp, "export.jsonl")
+        with open(out, "w") as f:
+            f.write("last week")
+        r = self.run_circctl("export", "--format", "jsonl", "-o", out, preexec_fn=small_files)
+        self.assertExit(r, 1)
+        self.assertIn("writing %s failed" % out, r.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), "last week")
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["control.sock", "export.jsonl"])
+
     def test_export_events(self):
         events = [
             {"id": 7, "time": "2026-11-28T18:06:01.000Z", "type": "sort", "device": "drop1",
